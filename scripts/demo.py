@@ -1,0 +1,49 @@
+"""Deploy example/ to a fresh LocalStack bucket twice and show what each deploy did."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+
+ROOT = Path(__file__).resolve().parent.parent
+BUCKET = os.environ.get("DEMO_BUCKET", "collectsync-demo")
+ENDPOINT = os.environ.get("DEMO_S3_ENDPOINT", "http://127.0.0.1:4566")
+
+
+def fresh_bucket() -> None:
+    s3 = boto3.resource(
+        "s3",
+        endpoint_url=ENDPOINT,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+    bucket = s3.Bucket(BUCKET)
+    if bucket.creation_date is not None:
+        bucket.objects.all().delete()
+    else:
+        bucket.create()
+
+
+def deploy(title: str, extra_args: list[str]) -> None:
+    print(f"\n=== {title}: python manage.py collectstatic --noinput {' '.join(extra_args)}")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", *extra_args],
+        cwd=ROOT / "example",
+        check=True,
+    )
+
+
+def main() -> None:
+    fresh_bucket()
+    print(f"Bucket s3://{BUCKET} at {ENDPOINT} is empty.")
+    deploy("First deploy (empty bucket)", sys.argv[1:])
+    deploy("Second deploy (nothing changed)", sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

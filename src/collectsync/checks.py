@@ -1,0 +1,70 @@
+"""System checks: collectsync's configuration mistakes, caught before a deploy runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.contrib.staticfiles.storage import ManifestFilesMixin
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+from collectsync.conf import conf
+from collectsync.remote import configured_backend, is_local_backend
+
+
+@register(Tags.staticfiles)
+def check_app_order(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    names = [config.name for config in apps.get_app_configs()]
+    staticfiles = "django.contrib.staticfiles"
+    if staticfiles in names and names.index("collectsync") > names.index(staticfiles):
+        return [
+            Error(
+                "collectsync is listed after django.contrib.staticfiles in INSTALLED_APPS, "
+                "so Django's own collectstatic runs instead of collectsync's.",
+                hint="Move 'collectsync' above 'django.contrib.staticfiles'.",
+                id="collectsync.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.staticfiles)
+def check_local_storage(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    try:
+        import_string(conf.LOCAL_STORAGE)
+    except ImportError as error:
+        return [
+            Error(
+                f"COLLECTSYNC_LOCAL_STORAGE '{conf.LOCAL_STORAGE}' can't be imported: {error}.",
+                hint="Install it (for the default: pip install 'whitenoise[brotli]') "
+                "or point COLLECTSYNC_LOCAL_STORAGE at an installed storage.",
+                id="collectsync.E002",
+            )
+        ]
+    return []
+
+
+@register(Tags.staticfiles)
+def check_remote_is_manifest_based(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    backend = configured_backend()
+    try:
+        storage_class = import_string(backend["BACKEND"])
+    except ImportError:
+        return []  # Django reports an unimportable storage itself.
+    if is_local_backend(backend) or issubclass(storage_class, ManifestFilesMixin):
+        return []
+    return [
+        Warning(
+            f"The staticfiles storage '{backend['BACKEND']}' is not manifest-based: "
+            "collectsync uploads hashed names, but the site will not use them.",
+            hint="Use storages.backends.s3.S3ManifestStaticStorage (or another "
+            "ManifestFilesMixin storage) so pages link to the hashed, cacheable names.",
+            id="collectsync.W001",
+        )
+    ]

@@ -1,0 +1,36 @@
+"""collectsync's settings, each read when used so that ``override_settings`` works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+DEFAULT_LOCAL_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+class Settings:
+    @property
+    def ENABLED(self) -> bool:
+        return bool(getattr(settings, "COLLECTSYNC_ENABLED", True))
+
+    @property
+    def LOCAL_STORAGE(self) -> str:
+        """Dotted path of the storage that stages files in a temp dir."""
+        return str(getattr(settings, "COLLECTSYNC_LOCAL_STORAGE", DEFAULT_LOCAL_STORAGE))
+
+    @property
+    def LOCAL_STORAGE_OPTIONS(self) -> dict[str, Any]:
+        return dict(getattr(settings, "COLLECTSYNC_LOCAL_STORAGE_OPTIONS", {}))
+
+    @property
+    def INDEX_NAME(self) -> str:
+        """Name, inside the remote storage, of collectsync's record of what is there."""
+        return str(getattr(settings, "COLLECTSYNC_INDEX_NAME", ".collectsync-index.json"))
+
+    @property
+    def WORKERS(self) -> int:
+        return int(getattr(settings, "COLLECTSYNC_WORKERS", 8))
+
+
+conf = Settings()

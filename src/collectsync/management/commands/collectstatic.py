@@ -1,0 +1,166 @@
+"""collectstatic, for remote storages: stage locally, then upload only what changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from django.contrib.staticfiles.management.commands import collectstatic
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import CommandError, CommandParser
+
+from collectsync import staging
+from collectsync.conf import conf
+from collectsync.plan import make_plan
+from collectsync.remote import (
+    RemoteError,
+    build_remote_storage,
+    configured_backend,
+    is_local_backend,
+    manifest_remote,
+    open_remote,
+)
+from collectsync.report import plan_lines, summary
+from collectsync.staging import StagedFile, StagedSet
+from collectsync.sync import Target, UploadFailed, apply_plan, read_index
+
+
+class Command(collectstatic.Command):
+    help = (
+        "Collect static files. For a remote storage, stage them locally and upload only "
+        "what changed (django-collectsync)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--force-sync",
+            action="store_true",
+            help="Upload every staged file, whatever the remote record says.",
+        )
+        parser.add_argument(
+            "--keep-local",
+            action="store_true",
+            help="Keep the local staging directory and print its path.",
+        )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            metavar="N",
+            help="Upload with N parallel workers (default: COLLECTSYNC_WORKERS).",
+        )
+        parser.add_argument(
+            "--disable-collectsync",
+            action="store_true",
+            help="Run Django's stock collectstatic.",
+        )
+
+    def handle(self, **options: Any) -> str | None:
+        backend = configured_backend()
+        if options["disable_collectsync"] or not conf.ENABLED or is_local_backend(backend):
+            result: str | None = super().handle(**options)
+            return result
+        if options["link"]:
+            raise CommandError(
+                "--link can't be used with a remote storage: files are uploaded, not linked."
+            )
+        if options["clear"]:
+            raise CommandError(
+                "--clear is not supported by collectsync yet: it never deletes remote "
+                "files before the new ones are uploaded. Run without --clear."
+            )
+        workers = options["workers"] or conf.WORKERS
+        if workers < 1:
+            raise CommandError(f"--workers must be at least 1, not {workers}.")
+        try:
+            return self.sync(backend, options, workers=workers)
+        except (RemoteError, UploadFailed, ImproperlyConfigured) as error:
+            raise CommandError(str(error)) from error
+
+    def sync(self, backend: dict[str, Any], options: dict[str, Any], *, workers: int) -> str | None:
+        started = time.monotonic()
+        self.set_options(**options)
+        storage = build_remote_storage(backend)
+        remote = open_remote(storage)
+        if self.interactive:
+            self.confirm(remote.destination)
+        manifest = manifest_remote(storage, remote)
+        target = Target(
+            content=remote,
+            index_name=conf.INDEX_NAME,
+            manifest=manifest[0] if manifest else None,
+            manifest_name=manifest[1] if manifest else None,
+        )
+        index = read_index(target, warn=self.stderr.write)
+        with staging.staging_dir(keep=options["keep_local"]) as root:
+            staged = self.stage(root, target.manifest_name, options)
+            plan = make_plan(staged, index, force=options["force_sync"])
+            if options["keep_local"]:
+                self.stdout.write(f"Staged files kept in '{root}'.")
+            if self.dry_run:
+                for line in plan_lines(plan):
+                    self.log(line, level=2)
+            else:
+                apply_plan(plan, index, target, workers=workers, on_uploaded=self.uploaded)
+        if self.verbosity < 1:
+            return None
+        return summary(
+            plan,
+            remote.destination,
+            elapsed=time.monotonic() - started,
+            dry_run=self.dry_run,
+        )
+
+    def confirm(self, destination: str) -> None:
+        message = ["\n"]
+        if self.dry_run:
+            message.append(
+                "You have activated the --dry-run option so no files will be modified.\n\n"
+            )
+        message.append(
+            "You have requested to collect static files at the destination\n"
+            f"location as specified in your settings:\n\n    {destination}\n\n"
+            "This will overwrite existing files!\n"
+            "Are you sure you want to do this?\n\n"
+            "Type 'yes' to continue, or 'no' to cancel: "
+        )
+        if input("".join(message)) != "yes":
+            raise CommandError("Collecting static files cancelled.")
+
+    def stage(
+        self, root: Path, remote_manifest_name: str | None, options: dict[str, Any]
+    ) -> StagedSet:
+        """Run Django's own collect and post-processing into ``root``."""
+        local = staging.build_local_storage(root)
+        configured = self.storage
+        self.storage = local
+        self.__dict__.pop("local", None)  # cached_property computed from self.storage
+        try:
+            super().handle(
+                **{
+                    **options,
+                    "interactive": False,
+                    "dry_run": False,
+                    "clear": False,
+                    "link": False,
+                }
+            )
+        finally:
+            self.storage = configured
+            self.__dict__.pop("local", None)
+        # The original dry-run flag: Django's set_options() above reset it to False.
+        self.dry_run = options["dry_run"]
+        local_manifest = staging.manifest_name_of(local) if remote_manifest_name else None
+        staged = staging.scan(root, local_manifest)
+        if staged.manifest is None or remote_manifest_name is None:
+            return staged
+        return dataclasses.replace(
+            staged,
+            manifest=dataclasses.replace(staged.manifest, name=remote_manifest_name),
+        )
+
+    def uploaded(self, staged: StagedFile) -> None:
+        self.log(f"Uploaded '{staged.name}'", level=2)

@@ -1,0 +1,89 @@
+"""Remotes: where collectsync writes, one adapter per kind of storage."""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+from django.conf import STATICFILES_STORAGE_ALIAS
+from django.contrib.staticfiles.storage import ManifestFilesMixin
+from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.utils.module_loading import import_string
+
+
+class RemoteError(Exception):
+    """A remote operation failed; the message is one sentence meant for the user."""
+
+
+class Remote(Protocol):
+    @property
+    def destination(self) -> str:
+        """Where files go, as a user would write it (``s3://bucket/prefix``)."""
+
+    def read(self, name: str) -> bytes | None:
+        """The object's bytes, or None when there is no such object."""
+
+    def write(self, name: str, path: Path, md5: str) -> None:
+        """Write the file at ``path`` under ``name``, overwriting in place. Thread-safe."""
+
+    def write_bytes(self, name: str, data: bytes) -> None: ...
+
+
+def configured_backend() -> dict[str, Any]:
+    return dict(cast(dict[str, Any], storages.backends[STATICFILES_STORAGE_ALIAS]))
+
+
+def is_local_backend(backend: dict[str, Any]) -> bool:
+    storage_class = import_string(backend["BACKEND"])
+    return isinstance(storage_class, type) and issubclass(storage_class, FileSystemStorage)
+
+
+def build_remote_storage(backend: dict[str, Any]) -> Storage:
+    """The configured staticfiles storage, built without reading its manifest.
+
+    ManifestFilesMixin reads the remote manifest in ``__init__`` (two S3 requests). collectsync
+    never uses the loaded manifest, so an instance-level ``load_manifest`` skips that read.
+    """
+    storage_class = import_string(backend["BACKEND"])
+    storage: Storage = storage_class.__new__(storage_class)
+    if isinstance(storage, ManifestFilesMixin):
+        storage.load_manifest = lambda: ({}, "")
+    storage_class.__init__(storage, **backend.get("OPTIONS", {}))
+    return storage
+
+
+def open_remote(storage: Storage) -> Remote:
+    try:
+        from storages.backends.s3 import S3Storage
+    except ImportError:  # pragma: no cover - exercised only without the s3 extra
+        S3Storage = None
+
+    if S3Storage is not None and isinstance(storage, S3Storage):
+        from collectsync.remote.s3 import S3Remote
+
+        return S3Remote(storage)
+    from collectsync.remote.django import StorageRemote
+
+    return StorageRemote(storage)
+
+
+def manifest_remote(storage: Storage, remote: Remote) -> tuple[Remote, str] | None:
+    """Where the remote storage reads its manifest from, if it is manifest-based."""
+    if not isinstance(storage, ManifestFilesMixin):
+        return None
+    manifest_storage = storage.manifest_storage
+    if manifest_storage is storage:
+        return remote, storage.manifest_name
+    return open_remote(manifest_storage), storage.manifest_name
+
+
+def join_key(location: str, name: str) -> str:
+    """``name`` inside ``location``; refuses names that would leave it."""
+    parts = name.split("/")
+    if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise RemoteError(
+            f"Refusing to write '{name}': the name would leave the storage's location."
+        )
+    location = location.strip("/")
+    return posixpath.join(location, name) if location else name

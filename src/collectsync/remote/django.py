@@ -1,0 +1,67 @@
+"""Any Django storage, through its public API."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import FileSystemStorage, Storage
+
+from collectsync.remote import RemoteError, join_key
+
+
+class StorageRemote:
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+        # Storages make no promise of thread safety, so writes through one take turns.
+        self._lock = threading.Lock()
+
+    @property
+    def destination(self) -> str:
+        if isinstance(self._storage, FileSystemStorage):
+            return str(self._storage.location)
+        return type(self._storage).__name__
+
+    def read(self, name: str) -> bytes | None:
+        try:
+            if not self._storage.exists(name):
+                return None
+            with self._storage.open(name, "rb") as handle:
+                data: bytes = handle.read()
+        except OSError as error:
+            raise RemoteError(
+                f"Could not read '{name}' from {self.destination}: {error}."
+            ) from error
+        return data
+
+    def write(self, name: str, path: Path, md5: str) -> None:
+        with path.open("rb") as handle:
+            self._save(name, File(handle, name=name))
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        self._save(name, ContentFile(data, name=name))
+
+    def _save(self, name: str, content: File[bytes]) -> None:
+        join_key("", name)
+        with self._lock:
+            try:
+                if isinstance(self._storage, FileSystemStorage):
+                    replace_file(Path(self._storage.path(name)), content)
+                else:
+                    # _save, not save: save() renames the file when the name is taken.
+                    self._storage._save(name, content)  # type: ignore[attr-defined]
+            except OSError as error:
+                raise RemoteError(
+                    f"Could not write '{name}' to {self.destination}: {error}."
+                ) from error
+
+
+def replace_file(destination: Path, content: File[bytes]) -> None:
+    """Overwrite ``destination`` atomically: readers see the old file or the new one."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".collectsync-partial")
+    with partial.open("wb") as handle:
+        for chunk in content.chunks():
+            handle.write(chunk)
+    partial.replace(destination)

@@ -1,0 +1,143 @@
+"""The S3 fast path: one PutObject per file through a per-thread boto3 client."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import threading
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+)
+
+from collectsync.remote import RemoteError, join_key
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from storages.backends.s3 import S3Storage
+
+MISSING_OBJECT_CODES = {"NoSuchKey", "404", "NotFound"}
+DENIED_CODES = {
+    "AccessDenied",
+    "403",
+    "Forbidden",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidToken",
+    "ExpiredToken",
+}
+
+
+class S3Remote:
+    def __init__(self, storage: S3Storage) -> None:
+        self._storage = storage
+        self.bucket: str = storage.bucket_name
+        self.location: str = (storage.location or "").strip("/")
+        # One boto3 session, made the way the storage makes its own, and one client per thread
+        # from it: a session is cheap to share, but boto3 resources are not thread-safe and a
+        # session per thread costs about 0.25 s of CPU each.
+        self._session = storage._create_session()
+        self._session_lock = threading.Lock()
+        self._clients = threading.local()
+
+    @property
+    def destination(self) -> str:
+        return f"s3://{self.bucket}/{self.location}".rstrip("/")
+
+    def _client(self) -> S3Client:
+        client: S3Client | None = getattr(self._clients, "client", None)
+        if client is None:
+            with self._session_lock:  # creating clients from one session is not thread-safe
+                client = self._session.client(
+                    "s3",
+                    region_name=self._storage.region_name,
+                    use_ssl=self._storage.use_ssl,
+                    endpoint_url=self._storage.endpoint_url,
+                    config=self._storage.client_config,
+                    verify=self._storage.verify,
+                )
+            self._clients.client = client
+        return client
+
+    def read(self, name: str) -> bytes | None:
+        key = join_key(self.location, name)
+        try:
+            response = self._client().get_object(Bucket=self.bucket, Key=key)
+            data: bytes = response["Body"].read()
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
+                return None
+            raise RemoteError(explain(error, self.bucket, key)) from error
+        except BotoCoreError as error:
+            raise RemoteError(explain(error, self.bucket, key)) from error
+        return data
+
+    def write(self, name: str, path: Path, md5: str) -> None:
+        key = join_key(self.location, name)
+        with path.open("rb") as body:
+            self._put(key, body, md5)
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        key = join_key(self.location, name)
+        self._put(key, data, hashlib.md5(data).hexdigest())
+
+    def _put(self, key: str, body: IO[bytes] | bytes, md5: str) -> None:
+        # ContentMD5 makes S3 reject a body that was corrupted on the way.
+        content_md5 = base64.b64encode(bytes.fromhex(md5)).decode()
+        try:
+            self._client().put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentMD5=content_md5,
+                **self.write_parameters(key),
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise RemoteError(explain(error, self.bucket, key)) from error
+
+    def write_parameters(self, key: str) -> dict[str, Any]:
+        """The parameters django-storages itself would send for ``key``."""
+        params: dict[str, Any] = dict(self._storage.get_object_parameters(key))
+        if "ContentType" not in params:
+            content_type, encoding = mimetypes.guess_type(key)
+            params["ContentType"] = content_type or self._storage.default_content_type
+            if encoding:
+                params["ContentEncoding"] = encoding
+        if "ACL" not in params and self._storage.default_acl:
+            params["ACL"] = self._storage.default_acl
+        return params
+
+
+def explain(error: Exception, bucket: str, key: str) -> str:
+    if isinstance(error, NoCredentialsError):
+        return (
+            f"No AWS credentials were found for bucket '{bucket}'; set "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the storage's credentials."
+        )
+    if isinstance(error, EndpointConnectionError):
+        return (
+            f"Could not connect to the S3 endpoint of bucket '{bucket}' "
+            f"({error.kwargs.get('endpoint_url')}); check AWS_S3_ENDPOINT_URL."
+        )
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = str(details.get("Code", "Unknown"))
+        if code == "NoSuchBucket":
+            return (
+                f"The bucket '{bucket}' does not exist; create it or fix AWS_STORAGE_BUCKET_NAME."
+            )
+        if code in DENIED_CODES:
+            return (
+                f"Access to bucket '{bucket}' was denied ({code}) for '{key}'; check "
+                "the credentials and the bucket's policy."
+            )
+        return (
+            f"S3 refused '{key}' in bucket '{bucket}': {code} {details.get('Message', '')}".rstrip()
+        )
+    return f"S3 request for '{key}' in bucket '{bucket}' failed: {error}"

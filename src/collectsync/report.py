@@ -1,0 +1,42 @@
+"""Report: what a run did, in Django's style."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from collectsync.plan import Plan
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{size} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def summary(plan: Plan, destination: str, *, elapsed: float, dry_run: bool) -> str:
+    uploads = plan.uploads
+    unchanged = plan.staged_count - len(uploads)
+    action = "would be uploaded" if dry_run else "uploaded"
+    text = (
+        f"\n{plural(plan.staged_count, 'static file')} staged; {len(uploads)} {action} "
+        f"to '{destination}' ({human_size(plan.upload_bytes)}), {unchanged} unchanged"
+    )
+    if dry_run:
+        return text + ". Nothing was written (--dry-run)."
+    return text + f", in {elapsed:.1f}s."
+
+
+def plan_lines(plan: Plan) -> Iterator[str]:
+    for staged in plan.new:
+        yield f"Would upload '{staged.name}' (new)"
+    for staged in plan.changed:
+        yield f"Would upload '{staged.name}' (changed)"
+    if plan.manifest is not None:
+        yield f"Would upload '{plan.manifest.name}' (manifest, last)"

@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
+
+import boto3
+import botocore.httpsession
+import pytest
+from botocore.exceptions import BotoCoreError, ClientError
+from django.core.management import call_command
+
+from tests.settings import S3_ENDPOINT
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from pytest_django.fixtures import Settings as SettingsWrapper
+
+S3_CREDENTIALS = {"access_key": "test", "secret_key": "test", "region_name": "us-east-1"}
+LOCATION = "static"
+INDEX_KEY = f"{LOCATION}/.collectsync-index.json"
+MANIFEST_KEY = f"{LOCATION}/staticfiles.json"
+
+# Large enough and repetitive enough that Whitenoise keeps its .gz and .br variants.
+CSS_RULES = "".join(
+    f".block-{i} {{ margin: {i}px; padding: {i % 7}px; color: #33{i % 10}{i % 10}aa; }}\n"
+    for i in range(60)
+)
+
+
+def write_static_tree(root: Path) -> Path:
+    files: dict[str, bytes] = {
+        "css/site.css": (
+            '@font-face { font-family: Body; src: url("../fonts/body.woff2"); }\n'
+            '.logo { background: url("../img/logo.png"); }\n' + CSS_RULES
+        ).encode(),
+        "css/theme.css": ("/* theme */\n" + CSS_RULES).encode(),
+        "js/app.js": (
+            "".join(f"function step{i}() {{ return {i} * 2; }}\n" for i in range(40))
+        ).encode(),
+        "img/icon.svg": (
+            '<svg xmlns="http://www.w3.org/2000/svg">'
+            + "".join(f'<rect x="{i}" y="{i}" width="4" height="4"/>' for i in range(30))
+            + "</svg>"
+        ).encode(),
+        "img/logo.png": b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4,
+        "fonts/body.woff2": b"wOF2" + bytes(reversed(range(256))) * 4,
+    }
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+@pytest.fixture(scope="session")
+def s3() -> S3Client:
+    client: S3Client = boto3.client(
+        "s3",
+        endpoint_url=S3_ENDPOINT,
+        aws_access_key_id=S3_CREDENTIALS["access_key"],
+        aws_secret_access_key=S3_CREDENTIALS["secret_key"],
+        region_name=S3_CREDENTIALS["region_name"],
+    )
+    try:
+        client.list_buckets()
+    except (BotoCoreError, ClientError) as error:
+        pytest.fail(
+            f"LocalStack S3 is not reachable at {S3_ENDPOINT} ({error}); start it with "
+            "`scripts/localstack start` or run the suite with `scripts/test`.",
+            pytrace=False,
+        )
+    return client
+
+
+@pytest.fixture
+def bucket(s3: S3Client) -> Iterator[str]:
+    name = f"collectsync-test-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=name)
+    yield name
+    for key in bucket_keys(s3, name):
+        s3.delete_object(Bucket=name, Key=key)
+    s3.delete_bucket(Bucket=name)
+
+
+def bucket_keys(s3: S3Client, bucket: str) -> set[str]:
+    keys: set[str] = set()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys.update(item["Key"] for item in page.get("Contents", []))
+    return keys
+
+
+def read_object(s3: S3Client, bucket: str, key: str) -> bytes:
+    data: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    return data
+
+
+@dataclass
+class Project:
+    """A Django project whose staticfiles storage is an S3 bucket in LocalStack."""
+
+    s3: S3Client
+    bucket: str
+    source: Path
+    settings: SettingsWrapper
+
+    def object_keys(self) -> set[str]:
+        return bucket_keys(self.s3, self.bucket)
+
+    def read(self, key: str) -> bytes:
+        return read_object(self.s3, self.bucket, key)
+
+    def manifest_paths(self) -> dict[str, str]:
+        paths: dict[str, str] = json.loads(self.read(MANIFEST_KEY))["paths"]
+        return paths
+
+    def storage_options(self, **options: Any) -> None:
+        self.settings.STORAGES = s3_storages(self.bucket, **options)
+
+
+def s3_storages(
+    bucket: str,
+    backend: str = "storages.backends.s3.S3ManifestStaticStorage",
+    **options: Any,
+) -> dict[str, Any]:
+    return {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {
+            "BACKEND": backend,
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "location": LOCATION,
+                "endpoint_url": S3_ENDPOINT,
+                **S3_CREDENTIALS,
+                **options,
+            },
+        },
+    }
+
+
+@pytest.fixture
+def static_source(tmp_path: Path) -> Path:
+    return write_static_tree(tmp_path / "source")
+
+
+@pytest.fixture
+def project(s3: S3Client, bucket: str, static_source: Path, settings: SettingsWrapper) -> Project:
+    settings.STATICFILES_DIRS = [str(static_source)]
+    settings.STORAGES = s3_storages(bucket)
+    return Project(s3=s3, bucket=bucket, source=static_source, settings=settings)
+
+
+@dataclass
+class RequestLog:
+    """Every HTTP request botocore sends, as (method, bucket, key)."""
+
+    requests: list[tuple[str, str, str]] = field(default_factory=list)
+
+    def clear(self) -> None:
+        self.requests.clear()
+
+    def keys(self, method: str) -> set[str]:
+        return {key for m, _, key in self.requests if m == method}
+
+
+@pytest.fixture
+def request_log(monkeypatch: pytest.MonkeyPatch) -> RequestLog:
+    log = RequestLog()
+    original_send = botocore.httpsession.URLLib3Session.send
+
+    def send(self: botocore.httpsession.URLLib3Session, request: Any) -> Any:
+        path = unquote(urlsplit(request.url).path).lstrip("/")
+        bucket, _, key = path.partition("/")
+        log.requests.append((request.method, bucket, key))
+        return original_send(self, request)
+
+    monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", send)
+    return log
+
+
+@pytest.fixture
+def staging_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The folder collectsync makes its temp dirs in, so tests can see what is left."""
+    parent = tmp_path / "tmp"
+    parent.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(parent))
+    return parent
+
+
+def run_command(*args: str, **options: Any) -> tuple[str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command("collectstatic", *args, stdout=stdout, stderr=stderr, **options)
+    return stdout.getvalue(), stderr.getvalue()

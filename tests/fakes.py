@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+
+class RecordingRemote:
+    """A remote that keeps writes in memory and fails for the names it is told to."""
+
+    destination = "memory://test"
+
+    def __init__(self, failing: set[str] | None = None) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.writes: list[str] = []
+        self.failing = failing or set()
+        self._lock = threading.Lock()
+
+    def read(self, name: str) -> bytes | None:
+        return self.objects.get(name)
+
+    def write(self, name: str, path: Path, md5: str) -> None:
+        self.write_bytes(name, path.read_bytes())
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        if name in self.failing:
+            raise OSError(f"injected failure for {name}")
+        with self._lock:
+            self.objects[name] = data
+            self.writes.append(name)

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import os
+
+SECRET_KEY = "tests-only"
+INSTALLED_APPS = ["collectsync", "django.contrib.staticfiles"]
+DATABASES: dict[str, dict[str, str]] = {}
+USE_TZ = True
+STATIC_URL = "/static/"
+STATICFILES_DIRS: list[str] = []
+
+S3_ENDPOINT = os.environ.get("COLLECTSYNC_TEST_S3_ENDPOINT", "http://127.0.0.1:4566")
+
+# Each S3 test points "staticfiles" at its own bucket (see conftest.py).
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

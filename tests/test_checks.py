@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from django.core.checks import Error, Warning
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from collectsync.checks import (
+    check_app_order,
+    check_local_storage,
+    check_remote_is_manifest_based,
+)
+from tests.conftest import s3_storages
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings as SettingsWrapper
+
+
+def test_default_configuration_passes() -> None:
+    assert check_app_order(None) == []
+    assert check_local_storage(None) == []
+    assert check_remote_is_manifest_based(None) == []
+
+
+def test_collectsync_after_staticfiles_is_an_error(settings: SettingsWrapper) -> None:
+    settings.INSTALLED_APPS = ["django.contrib.staticfiles", "collectsync"]
+
+    assert [e.id for e in check_app_order(None)] == ["collectsync.E001"]
+    with pytest.raises(SystemCheckError, match=r"collectsync\.E001"):
+        call_command("check")
+
+
+def test_an_unimportable_local_storage_is_an_error(settings: SettingsWrapper) -> None:
+    settings.COLLECTSYNC_LOCAL_STORAGE = "missing_package.Storage"
+
+    errors = check_local_storage(None)
+
+    assert errors == [
+        Error(
+            "COLLECTSYNC_LOCAL_STORAGE 'missing_package.Storage' can't be imported: "
+            "No module named 'missing_package'.",
+            hint="Install it (for the default: pip install 'whitenoise[brotli]') "
+            "or point COLLECTSYNC_LOCAL_STORAGE at an installed storage.",
+            id="collectsync.E002",
+        )
+    ]
+    with pytest.raises(SystemCheckError, match=r"collectsync\.E002"):
+        call_command("check")
+
+
+def test_a_remote_without_manifest_is_a_warning(settings: SettingsWrapper) -> None:
+    settings.STORAGES = s3_storages("any-bucket", backend="storages.backends.s3.S3StaticStorage")
+
+    warnings = check_remote_is_manifest_based(None)
+
+    assert [(type(w), w.id) for w in warnings] == [(Warning, "collectsync.W001")]

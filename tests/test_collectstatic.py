@@ -1,0 +1,376 @@
+"""The collectstatic command against a real LocalStack S3."""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from django.contrib.staticfiles.management.commands.collectstatic import (
+    Command as DjangoCommand,
+)
+from django.contrib.staticfiles.storage import staticfiles_storage
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from collectsync.management.commands.collectstatic import Command
+from tests.conftest import (
+    INDEX_KEY,
+    LOCATION,
+    MANIFEST_KEY,
+    Project,
+    RequestLog,
+    run_command,
+)
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings as SettingsWrapper
+
+WHITENOISE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+
+
+def stock_whitenoise_tree(settings: SettingsWrapper, root: Path) -> dict[str, bytes]:
+    """What Django's own collectstatic with Whitenoise's storage writes into ``root``."""
+    storages = settings.STORAGES
+    settings.STORAGES = {**storages, "staticfiles": {"BACKEND": WHITENOISE}}
+    settings.STATIC_ROOT = str(root)
+    call_command(DjangoCommand(), interactive=False, verbosity=0)
+    settings.STORAGES = storages
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def remote_tree(project: Project) -> dict[str, bytes]:
+    prefix = f"{LOCATION}/"
+    return {
+        key.removeprefix(prefix): project.read(key)
+        for key in project.object_keys()
+        if key != INDEX_KEY
+    }
+
+
+def without_time(output: str) -> str:
+    return re.sub(r"in \d+\.\d+s\.", "in Xs.", output)
+
+
+def test_first_deploy_uploads_what_stock_whitenoise_would_write(
+    project: Project, settings: SettingsWrapper, tmp_path: Path, request_log: RequestLog
+) -> None:
+    out, err = run_command("--noinput")
+
+    expected = stock_whitenoise_tree(settings, tmp_path / "stock")
+    assert remote_tree(project) == expected
+    assert INDEX_KEY in project.object_keys()
+    assert err == ""
+    assert without_time(out) == (
+        f"\n{len(expected)} static files staged; {len(expected)} uploaded to "
+        f"'s3://{project.bucket}/static' ({sum(map(len, expected.values())) / 1024:.1f} KB),"
+        " 0 unchanged, in Xs.\n"
+    )
+    assert request_log.keys("PUT") == project.object_keys()
+
+
+def test_content_type_and_encoding_of_each_variant(project: Project) -> None:
+    run_command("--noinput")
+
+    theme = project.manifest_paths()["css/theme.css"]
+    for name, encoding in [
+        (theme, None),
+        (f"{theme}.gz", "gzip"),
+        (f"{theme}.br", "br"),
+    ]:
+        head = project.s3.head_object(Bucket=project.bucket, Key=f"{LOCATION}/{name}")
+        assert head["ContentType"] == "text/css"
+        assert head.get("ContentEncoding") == encoding
+    js = project.s3.head_object(Bucket=project.bucket, Key=f"{LOCATION}/js/app.js")
+    assert js["ContentType"] == mimetypes.guess_type("app.js")[0]
+    manifest = project.s3.head_object(Bucket=project.bucket, Key=MANIFEST_KEY)
+    assert manifest["ContentType"] == "application/json"
+
+
+def test_second_run_with_nothing_changed_uploads_nothing(
+    project: Project, request_log: RequestLog
+) -> None:
+    run_command("--noinput")
+    request_log.clear()
+
+    out, _ = run_command("--noinput")
+
+    assert request_log.keys("PUT") == set()
+    assert request_log.requests == [("GET", project.bucket, INDEX_KEY)]
+    assert " 0 uploaded to " in out
+    assert "(0 bytes)" in out
+
+
+def test_changing_one_css_file_uploads_exactly_its_variants_manifest_and_index(
+    project: Project, request_log: RequestLog
+) -> None:
+    run_command("--noinput")
+    old_theme = project.manifest_paths()["css/theme.css"]
+    theme = project.source / "css/theme.css"
+    theme.write_text(theme.read_text() + ".changed { color: red; }\n")
+    request_log.clear()
+
+    run_command("--noinput")
+
+    new_theme = project.manifest_paths()["css/theme.css"]
+    assert new_theme != old_theme
+    variants = {"", ".gz", ".br"}
+    assert request_log.keys("PUT") == (
+        {f"{LOCATION}/{new_theme}{v}" for v in variants}
+        | {f"{LOCATION}/css/theme.css{v}" for v in variants}
+        | {MANIFEST_KEY, INDEX_KEY}
+    )
+    # The previous release's hashed file stays for pages still being served.
+    assert f"{LOCATION}/{old_theme}" in project.object_keys()
+    assert project.read(f"{LOCATION}/css/theme.css") == theme.read_bytes()
+
+
+def test_force_sync_uploads_every_staged_file(project: Project, request_log: RequestLog) -> None:
+    run_command("--noinput")
+    request_log.clear()
+
+    out, _ = run_command("--noinput", "--force-sync")
+
+    assert request_log.keys("PUT") == project.object_keys()
+    assert " 0 unchanged" in out
+
+
+def test_dry_run_writes_nothing_and_lists_the_plan(
+    project: Project, request_log: RequestLog
+) -> None:
+    out, _ = run_command("--noinput", "--dry-run", verbosity=2)
+
+    assert project.object_keys() == set()
+    assert request_log.keys("PUT") == set()
+    assert "Would upload 'css/theme.css' (new)" in out
+    assert "Would upload 'staticfiles.json' (manifest, last)" in out
+    assert "would be uploaded to" in out
+    assert out.rstrip().endswith("Nothing was written (--dry-run).")
+
+
+def test_dry_run_after_a_change_lists_only_the_changed_files(project: Project) -> None:
+    run_command("--noinput")
+    (project.source / "js/app.js").write_text("function changed() {}\n" * 80)
+    keys_before = project.object_keys()
+
+    out, _ = run_command("--noinput", "--dry-run", verbosity=2)
+
+    planned = dict(re.findall(r"Would upload '([^']+)' \((changed|new)\)", out))
+    changed = sorted(name for name, kind in planned.items() if kind == "changed")
+    new = sorted(name for name, kind in planned.items() if kind == "new")
+    assert changed == ["js/app.js", "js/app.js.br", "js/app.js.gz"]
+    assert len(new) == 3
+    assert all(re.fullmatch(r"js/app\.[0-9a-f]{12}\.js(\.gz|\.br)?", name) for name in new)
+    assert "Would upload 'staticfiles.json' (manifest, last)" in out
+    assert project.object_keys() == keys_before
+
+
+def test_keep_local_keeps_the_staged_files(project: Project, staging_parent: Path) -> None:
+    out, _ = run_command("--noinput", "--keep-local")
+
+    kept = Path(re.findall(r"Staged files kept in '([^']+)'", out)[0])
+    assert kept.parent == staging_parent
+    staged = {p.relative_to(kept).as_posix() for p in kept.rglob("*") if p.is_file()}
+    assert {f"{LOCATION}/{name}" for name in staged} | {INDEX_KEY} == project.object_keys()
+
+
+def test_staging_dir_is_removed_after_a_run(project: Project, staging_parent: Path) -> None:
+    run_command("--noinput")
+
+    assert list(staging_parent.iterdir()) == []
+
+
+def test_failed_staging_removes_the_dir_writes_nothing_and_restores_the_storage(
+    project: Project, staging_parent: Path
+) -> None:
+    (project.source / "css/broken.css").write_text('body { background: url("missing.png"); }')
+    command = Command()
+
+    with pytest.raises(ValueError, match=r"missing\.png"):
+        call_command(command, "--noinput", stdout=io.StringIO(), stderr=io.StringIO())
+
+    assert list(staging_parent.iterdir()) == []
+    assert project.object_keys() == set()
+    assert command.storage is staticfiles_storage
+
+
+def test_prompt_names_the_remote_destination(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prompts: list[str] = []
+
+    def answer_no(prompt: str) -> str:
+        prompts.append(prompt)
+        return "no"
+
+    monkeypatch.setattr("builtins.input", answer_no)
+
+    with pytest.raises(CommandError, match="Collecting static files cancelled"):
+        run_command()
+
+    assert f"    s3://{project.bucket}/static\n" in prompts[0]
+    assert project.object_keys() == set()
+
+
+def test_prompt_answered_yes_deploys(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("builtins.input", lambda prompt: "yes")
+
+    run_command()
+
+    assert MANIFEST_KEY in project.object_keys()
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--link", "--link can't be used with a remote storage"),
+        ("--clear", "--clear is not supported by collectsync yet"),
+    ],
+)
+def test_options_that_would_harm_a_remote_are_refused(
+    project: Project, option: str, message: str
+) -> None:
+    with pytest.raises(CommandError, match=message):
+        run_command("--noinput", option)
+    assert project.object_keys() == set()
+
+
+def test_workers_must_be_positive(project: Project) -> None:
+    with pytest.raises(CommandError, match="--workers must be at least 1, not -2"):
+        run_command("--noinput", "--workers", "-2")
+
+
+def test_ignore_patterns_are_respected(project: Project) -> None:
+    run_command("--noinput", "-i", "*.svg", "--workers", "2")
+
+    assert not [key for key in project.object_keys() if ".svg" in key]
+    assert f"{LOCATION}/js/app.js" in project.object_keys()
+
+
+def test_no_default_ignore_collects_dotfiles(project: Project) -> None:
+    (project.source / ".well-known.txt").write_text("hidden")
+
+    run_command("--noinput")
+    assert f"{LOCATION}/.well-known.txt" not in project.object_keys()
+
+    run_command("--noinput", "--no-default-ignore")
+    assert f"{LOCATION}/.well-known.txt" in project.object_keys()
+
+
+def test_no_post_process_uploads_the_plain_files_only(project: Project) -> None:
+    run_command("--noinput", "--no-post-process")
+
+    source = {p.relative_to(project.source).as_posix() for p in project.source.rglob("*.*")}
+    assert project.object_keys() == {f"{LOCATION}/{name}" for name in source} | {INDEX_KEY}
+
+
+def test_verbosity_two_lists_each_uploaded_key(project: Project) -> None:
+    out, _ = run_command("--noinput", verbosity=2)
+
+    assert "Uploaded 'css/theme.css'\n" in out
+    assert "Uploaded 'staticfiles.json'\n" in out
+
+
+def test_verbosity_zero_prints_nothing(project: Project) -> None:
+    out, err = run_command("--noinput", verbosity=0)
+
+    assert (out, err) == ("", "")
+    assert MANIFEST_KEY in project.object_keys()
+
+
+def test_write_parameters_of_the_storage_are_used_and_keys_never_renamed(
+    project: Project,
+) -> None:
+    project.storage_options(
+        default_acl="public-read",
+        object_parameters={"CacheControl": "max-age=60"},
+        file_overwrite=False,
+    )
+    run_command("--noinput")
+    keys_after_first = project.object_keys()
+
+    run_command("--noinput", "--force-sync")
+
+    assert project.object_keys() == keys_after_first
+    key = f"{LOCATION}/css/theme.css"
+    assert project.s3.head_object(Bucket=project.bucket, Key=key)["CacheControl"] == ("max-age=60")
+    grants = project.s3.get_object_acl(Bucket=project.bucket, Key=key)["Grants"]
+    assert any(
+        g["Grantee"].get("URI", "").endswith("/global/AllUsers") and g["Permission"] == "READ"
+        for g in grants
+    )
+
+
+def test_location_is_where_keys_go(project: Project) -> None:
+    project.storage_options(location="assets/v1")
+
+    out, _ = run_command("--noinput")
+
+    assert all(key.startswith("assets/v1/") for key in project.object_keys())
+    assert "assets/v1/staticfiles.json" in project.object_keys()
+    assert f"'s3://{project.bucket}/assets/v1'" in out
+
+
+def test_a_corrupt_index_is_reported_and_everything_reuploaded(
+    project: Project, request_log: RequestLog
+) -> None:
+    run_command("--noinput")
+    project.s3.put_object(Bucket=project.bucket, Key=INDEX_KEY, Body=b"{not json")
+    request_log.clear()
+
+    _, err = run_command("--noinput")
+
+    assert "The sync index '.collectsync-index.json'" in err
+    assert "is unusable" in err
+    assert request_log.keys("PUT") == project.object_keys()
+    run_command("--noinput")  # and the rewritten index is readable again
+
+
+def test_a_missing_bucket_is_a_clear_error(project: Project, staging_parent: Path) -> None:
+    project.storage_options(bucket_name="collectsync-no-such-bucket")
+
+    with pytest.raises(
+        CommandError, match="The bucket 'collectsync-no-such-bucket' does not exist"
+    ):
+        run_command("--noinput")
+    assert list(staging_parent.iterdir()) == []
+
+
+def test_a_local_storage_behaves_exactly_like_django(
+    settings: SettingsWrapper,
+    static_source: Path,
+    tmp_path: Path,
+    request_log: RequestLog,
+) -> None:
+    settings.STATICFILES_DIRS = [str(static_source)]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    outputs, trees = [], []
+    for name, command in [("ours", Command()), ("django", DjangoCommand())]:
+        settings.STATIC_ROOT = str(tmp_path / "root")
+        stdout = io.StringIO()
+        call_command(command, interactive=False, stdout=stdout, verbosity=2)
+        root = tmp_path / name
+        (tmp_path / "root").rename(root)
+        outputs.append(stdout.getvalue().replace(str(tmp_path / "root"), "ROOT"))
+        trees.append(
+            {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+        )
+
+    assert outputs[0] == outputs[1]
+    assert trees[0] == trees[1]
+    assert request_log.requests == []
+
+
+def test_disable_collectsync_runs_djangos_command(
+    project: Project, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    out, _ = run_command("--noinput", "--disable-collectsync")
+
+    assert "static files copied" in out
+    assert INDEX_KEY not in project.object_keys()

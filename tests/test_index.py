@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectsync.index import CorruptIndex, Entry, SyncIndex
+from collectsync.staging import StagedFile
+
+
+def staged(name: str, md5: str = "a" * 32, size: int = 3) -> StagedFile:
+    return StagedFile(name=name, path=Path("/nowhere") / name, md5=md5, size=size)
+
+
+def test_round_trip_keeps_files_and_manifest() -> None:
+    index = SyncIndex().updated([staged("css/a.css"), staged("b b#?%é.js", "b" * 32, 0)], None)
+    index = index.updated([], staged("staticfiles.json", "c" * 32, 10))
+
+    assert SyncIndex.from_bytes(index.to_bytes()) == index
+    assert index.manifest == Entry("c" * 32, 10)
+    assert index.manifest_name == "staticfiles.json"
+
+
+def test_updating_keeps_entries_of_files_no_longer_staged() -> None:
+    index = SyncIndex().updated([staged("old.css")], None)
+
+    assert set(index.updated([staged("new.css")], None).files) == {"old.css", "new.css"}
+
+
+def test_holds_only_identical_bytes_under_the_same_name() -> None:
+    index = SyncIndex().updated([staged("a.css")], None)
+
+    assert index.holds(staged("a.css"))
+    assert not index.holds(staged("a.css", md5="f" * 32))
+    assert not index.holds(staged("a.css", size=4))
+    assert not index.holds(staged("b.css"))
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (b"{not json", "could not be read"),
+        (b"[]", "could not be read"),
+        (b'{"format": "something-else", "version": 1}', "not a version 1 collectsync index"),
+        (b'{"format": "collectsync-index", "version": 99}', "not a version 1"),
+        (b'{"format": "collectsync-index", "version": 1, "files": {"a": 5}}', "could not be"),
+        (b'{"format": "collectsync-index", "version": 1, "files": {}}', "could not be read"),
+    ],
+)
+def test_corrupt_documents_are_refused(data: bytes, reason: str) -> None:
+    with pytest.raises(CorruptIndex, match=reason):
+        SyncIndex.from_bytes(data)

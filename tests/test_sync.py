@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collectsync.index import SyncIndex
+from collectsync.plan import make_plan
+from collectsync.staging import StagedSet, describe
+from collectsync.sync import Target, UploadFailed, apply_plan, read_index
+from tests.fakes import RecordingRemote
+
+
+def staged_set(root: Path, names: list[str]) -> StagedSet:
+    for name in [*names, "staticfiles.json"]:
+        (root / name).write_text(f"content of {name}")
+    files = [describe(root, root / name) for name in names]
+    return StagedSet(files, describe(root, root / "staticfiles.json"))
+
+
+def test_content_first_then_manifest_then_index(tmp_path: Path) -> None:
+    remote = RecordingRemote()
+    plan = make_plan(staged_set(tmp_path, ["a.css", "b.js"]), SyncIndex(), force=False)
+
+    apply_plan(
+        plan,
+        SyncIndex(),
+        Target(remote, "index.json", remote, "staticfiles.json"),
+        workers=4,
+        on_uploaded=lambda f: None,
+    )
+
+    assert sorted(remote.writes[:2]) == ["a.css", "b.js"]
+    assert remote.writes[2:] == ["staticfiles.json", "index.json"]
+    written = SyncIndex.from_bytes(remote.objects["index.json"])
+    assert set(written.files) == {"a.css", "b.js"}
+    assert written.manifest_name == "staticfiles.json"
+
+
+def test_a_failed_upload_writes_neither_manifest_nor_index(tmp_path: Path) -> None:
+    remote = RecordingRemote(failing={"b.js", "d.js"})
+    plan = make_plan(
+        staged_set(tmp_path, ["a.css", "b.js", "c.css", "d.js"]), SyncIndex(), force=False
+    )
+    uploaded: list[str] = []
+
+    with pytest.raises(UploadFailed) as caught:
+        apply_plan(
+            plan,
+            SyncIndex(),
+            Target(remote, "index.json", remote, "staticfiles.json"),
+            workers=2,
+            on_uploaded=lambda f: uploaded.append(f.name),
+        )
+
+    assert str(caught.value).startswith(
+        "2 files failed to upload; the first was 'b.js': injected failure for b.js."
+    )
+    assert sorted(remote.writes) == ["a.css", "c.css"] == sorted(uploaded)
+    assert "staticfiles.json" not in remote.objects
+    assert "index.json" not in remote.objects
+
+
+def test_nothing_to_upload_writes_nothing(tmp_path: Path) -> None:
+    remote = RecordingRemote()
+    staged = staged_set(tmp_path, ["a.css"])
+    index = SyncIndex().updated(staged.files, staged.manifest)
+
+    apply_plan(
+        make_plan(staged, index, force=False),
+        index,
+        Target(remote, "index.json"),
+        workers=1,
+        on_uploaded=lambda f: None,
+    )
+
+    assert remote.writes == []
+
+
+def test_read_index_warns_about_a_corrupt_record() -> None:
+    remote = RecordingRemote()
+    remote.objects["index.json"] = b"garbage"
+    warnings: list[str] = []
+
+    assert read_index(Target(remote, "index.json"), warnings.append) == SyncIndex()
+    assert warnings == [
+        "The sync index 'index.json' in memory://test is unusable (it could not be read "
+        "(JSONDecodeError('Expecting value: line 1 column 1 (char 0)'))); every staged file "
+        "will be uploaded."
+    ]
