@@ -98,10 +98,57 @@ def test_second_run_with_nothing_changed_uploads_nothing(
 
     out, _ = run_command("--noinput")
 
-    assert request_log.keys("PUT") == set()
     assert request_log.requests == [("GET", project.bucket, INDEX_KEY)]
+    assert without_time(out) == (
+        f"\nNothing changed since the last deploy to 's3://{project.bucket}/static': "
+        "6 source files and the settings match its fingerprint, so staging was skipped and "
+        "nothing was uploaded, in Xs.\n"
+    )
+
+
+def test_new_fingerprint_with_identical_output_stages_but_uploads_only_the_index(
+    project: Project, request_log: RequestLog, staging_parent: Path
+) -> None:
+    run_command("--noinput")
+    # A setting that is part of the fingerprint, set to the value it already had.
+    project.settings.WHITENOISE_MANIFEST_STRICT = True
+    request_log.clear()
+
+    out, _ = run_command("--noinput")
+
+    assert request_log.keys("PUT") == {INDEX_KEY}
     assert " 0 uploaded to " in out
     assert "(0 bytes)" in out
+    request_log.clear()
+    run_command("--noinput")
+    assert request_log.requests == [("GET", project.bucket, INDEX_KEY)]
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["source file", "new source file", "whitenoise setting", "static url", "no post-process"],
+)
+def test_any_input_change_bypasses_the_fast_path(
+    project: Project, request_log: RequestLog, change: str
+) -> None:
+    run_command("--noinput")
+    options = []
+    if change == "source file":
+        (project.source / "img/icon.svg").write_text("<svg/>")
+    elif change == "new source file":
+        (project.source / "js/extra.js").write_text("var extra = 1;")
+    elif change == "whitenoise setting":
+        project.settings.WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+    elif change == "static url":
+        project.settings.STATIC_URL = "/assets/"
+    else:
+        options.append("--no-post-process")
+    request_log.clear()
+
+    out, _ = run_command("--noinput", *options)
+
+    assert "Nothing changed" not in out
+    assert INDEX_KEY in request_log.keys("PUT")
 
 
 def test_changing_one_css_file_uploads_exactly_its_variants_manifest_and_index(

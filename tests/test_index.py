@@ -14,11 +14,12 @@ def staged(name: str, md5: str = "a" * 32, size: int = 3) -> StagedFile:
 
 def test_round_trip_keeps_files_and_manifest() -> None:
     index = SyncIndex().updated([staged("css/a.css"), staged("b b#?%é.js", "b" * 32, 0)], None)
-    index = index.updated([], staged("staticfiles.json", "c" * 32, 10))
+    index = index.updated([], staged("staticfiles.json", "c" * 32, 10), fingerprint="f1")
 
     assert SyncIndex.from_bytes(index.to_bytes()) == index
     assert index.manifest == Entry("c" * 32, 10)
     assert index.manifest_name == "staticfiles.json"
+    assert index.fingerprint == "f1"
 
 
 def test_updating_keeps_entries_of_files_no_longer_staged() -> None:
@@ -45,6 +46,11 @@ def test_holds_only_identical_bytes_under_the_same_name() -> None:
         (b'{"format": "collectsync-index", "version": 99}', "not a version 1"),
         (b'{"format": "collectsync-index", "version": 1, "files": {"a": 5}}', "could not be"),
         (b'{"format": "collectsync-index", "version": 1, "files": {}}', "could not be read"),
+        (
+            b'{"format": "collectsync-index", "version": 1, "files": {}, "manifest": null, '
+            b'"fingerprint": 5}',
+            "fingerprint is not a string",
+        ),
     ],
 )
 def test_corrupt_documents_are_refused(data: bytes, reason: str) -> None:

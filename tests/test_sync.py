@@ -26,6 +26,7 @@ def test_content_first_then_manifest_then_index(tmp_path: Path) -> None:
         plan,
         SyncIndex(),
         Target(remote, "index.json", remote, "staticfiles.json"),
+        fingerprint="inputs-1",
         workers=4,
         on_uploaded=lambda f: None,
     )
@@ -34,6 +35,7 @@ def test_content_first_then_manifest_then_index(tmp_path: Path) -> None:
     assert remote.writes[2:] == ["staticfiles.json", "index.json"]
     written = SyncIndex.from_bytes(remote.objects["index.json"])
     assert set(written.files) == {"a.css", "b.js"}
+    assert written.fingerprint == "inputs-1"
     assert written.manifest_name == "staticfiles.json"
 
 
@@ -49,6 +51,7 @@ def test_a_failed_upload_writes_neither_manifest_nor_index(tmp_path: Path) -> No
             plan,
             SyncIndex(),
             Target(remote, "index.json", remote, "staticfiles.json"),
+            fingerprint=None,
             workers=2,
             on_uploaded=lambda f: uploaded.append(f.name),
         )
@@ -70,6 +73,7 @@ def test_nothing_to_upload_writes_nothing(tmp_path: Path) -> None:
         make_plan(staged, index, force=False),
         index,
         Target(remote, "index.json"),
+        fingerprint=None,
         workers=1,
         on_uploaded=lambda f: None,
     )
@@ -88,3 +92,21 @@ def test_read_index_warns_about_a_corrupt_record() -> None:
         "(JSONDecodeError('Expecting value: line 1 column 1 (char 0)'))); every staged file "
         "will be uploaded."
     ]
+
+
+def test_a_new_fingerprint_alone_rewrites_only_the_index(tmp_path: Path) -> None:
+    remote = RecordingRemote()
+    staged = staged_set(tmp_path, ["a.css"])
+    index = SyncIndex().updated(staged.files, staged.manifest, "inputs-1")
+
+    apply_plan(
+        make_plan(staged, index, force=False),
+        index,
+        Target(remote, "index.json"),
+        fingerprint="inputs-2",
+        workers=1,
+        on_uploaded=lambda f: None,
+    )
+
+    assert remote.writes == ["index.json"]
+    assert SyncIndex.from_bytes(remote.objects["index.json"]).fingerprint == "inputs-2"

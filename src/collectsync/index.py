@@ -29,6 +29,8 @@ class SyncIndex:
     """Every content file collectsync knows to be remote, by name relative to the location."""
     manifest_name: str | None = None
     manifest: Entry | None = None
+    fingerprint: str | None = None
+    """The input fingerprint of the deploy that wrote this index (see fingerprint.py)."""
 
     def holds(self, staged: StagedFile) -> bool:
         entry = self.files.get(staged.name)
@@ -41,12 +43,17 @@ class SyncIndex:
             and self.manifest == Entry(manifest.md5, manifest.size)
         )
 
-    def updated(self, uploaded: Iterable[StagedFile], manifest: StagedFile | None) -> SyncIndex:
+    def updated(
+        self,
+        uploaded: Iterable[StagedFile],
+        manifest: StagedFile | None,
+        fingerprint: str | None = None,
+    ) -> SyncIndex:
         files = dict(self.files)
         files.update((f.name, Entry(f.md5, f.size)) for f in uploaded)
         if manifest is None:
-            return SyncIndex(files, self.manifest_name, self.manifest)
-        return SyncIndex(files, manifest.name, Entry(manifest.md5, manifest.size))
+            return SyncIndex(files, self.manifest_name, self.manifest, fingerprint)
+        return SyncIndex(files, manifest.name, Entry(manifest.md5, manifest.size), fingerprint)
 
     def to_bytes(self) -> bytes:
         document: dict[str, Any] = {
@@ -59,6 +66,7 @@ class SyncIndex:
                 "md5": self.manifest.md5,
                 "size": self.manifest.size,
             },
+            "fingerprint": self.fingerprint,
             "files": {name: [entry.md5, entry.size] for name, entry in sorted(self.files.items())},
         }
         return json.dumps(document, separators=(",", ":")).encode()
@@ -74,12 +82,16 @@ class SyncIndex:
                 for name, (md5, size) in document["files"].items()
             }
             manifest = document["manifest"]
+            fingerprint = document.get("fingerprint")
+            if fingerprint is not None and not isinstance(fingerprint, str):
+                raise CorruptIndex("its fingerprint is not a string")
             if manifest is None:
-                return cls(files)
+                return cls(files, fingerprint=fingerprint)
             return cls(
                 files,
                 str(manifest["name"]),
                 Entry(manifest["md5"], int(manifest["size"])),
+                fingerprint,
             )
         except CorruptIndex:
             raise

@@ -33,6 +33,17 @@ def summary(plan: Plan, destination: str, *, elapsed: float, dry_run: bool) -> s
     return text + f", in {elapsed:.1f}s."
 
 
+def unchanged_summary(destination: str, source_count: int, *, elapsed: float, dry_run: bool) -> str:
+    text = (
+        f"\nNothing changed since the last deploy to '{destination}': "
+        f"{plural(source_count, 'source file')} and the settings match its fingerprint, "
+        "so staging was skipped and nothing "
+    )
+    if dry_run:
+        return text + "would be uploaded. Nothing was written (--dry-run)."
+    return text + f"was uploaded, in {elapsed:.1f}s."
+
+
 def plan_lines(plan: Plan) -> Iterator[str]:
     for staged in plan.new:
         yield f"Would upload '{staged.name}' (new)"

@@ -52,6 +52,7 @@ def apply_plan(
     index: SyncIndex,
     target: Target,
     *,
+    fingerprint: str | None,
     workers: int,
     on_uploaded: Callable[[StagedFile], None],
 ) -> SyncIndex:
@@ -65,7 +66,7 @@ def apply_plan(
         assert target.manifest is not None
         target.manifest.write(plan.manifest.name, plan.manifest.path, plan.manifest.md5)
         on_uploaded(plan.manifest)
-    updated = index.updated(plan.content, plan.manifest)
-    if plan.uploads:
+    updated = index.updated(plan.content, plan.manifest, fingerprint)
+    if plan.uploads or fingerprint != index.fingerprint:
         target.content.write_bytes(target.index_name, updated.to_bytes())
     return updated

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from collectsync import staging
 from collectsync.conf import conf
+from collectsync.fingerprint import input_fingerprint
 from collectsync.plan import make_plan
 from collectsync.remote import (
     RemoteError,
@@ -22,7 +23,7 @@ from collectsync.remote import (
     manifest_remote,
     open_remote,
 )
-from collectsync.report import plan_lines, summary
+from collectsync.report import plan_lines, summary, unchanged_summary
 from collectsync.staging import StagedFile, StagedSet
 from collectsync.sync import Target, UploadFailed, apply_plan, read_index
 
@@ -95,6 +96,21 @@ class Command(collectstatic.Command):
             manifest_name=manifest[1] if manifest else None,
         )
         index = read_index(target, warn=self.stderr.write)
+        fingerprint, source_count = input_fingerprint(
+            self.ignore_patterns,
+            post_process=self.post_process,
+            manifest_name=target.manifest_name,
+        )
+        skip_staging = not (options["force_sync"] or options["keep_local"])
+        if skip_staging and fingerprint == index.fingerprint:
+            if self.verbosity < 1:
+                return None
+            return unchanged_summary(
+                remote.destination,
+                source_count,
+                elapsed=time.monotonic() - started,
+                dry_run=self.dry_run,
+            )
         with staging.staging_dir(keep=options["keep_local"]) as root:
             staged = self.stage(root, target.manifest_name, options)
             plan = make_plan(staged, index, force=options["force_sync"])
@@ -104,7 +120,14 @@ class Command(collectstatic.Command):
                 for line in plan_lines(plan):
                     self.log(line, level=2)
             else:
-                apply_plan(plan, index, target, workers=workers, on_uploaded=self.uploaded)
+                apply_plan(
+                    plan,
+                    index,
+                    target,
+                    fingerprint=fingerprint,
+                    workers=workers,
+                    on_uploaded=self.uploaded,
+                )
         if self.verbosity < 1:
             return None
         return summary(
