@@ -421,3 +421,31 @@ def test_disable_collectsync_runs_djangos_command(
 
     assert "static files copied" in out
     assert INDEX_KEY not in project.object_keys()
+
+
+def test_only_new_content_is_compressed_and_the_bucket_matches_full_whitenoise_runs(
+    project: Project, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    run_command("--noinput")
+    theme = project.source / "css/theme.css"
+    original = theme.read_bytes()
+    # 12 files reach Whitenoise's compress step: 6 originals and their 6 hashed names.
+    # Changing theme.css leaves 10 whose variants are remote; reverting it brings back the
+    # first deploy's hashed name, whose variants are remote too, so 11.
+    for step, (content, skipped) in enumerate([(original + b".x{}\n" * 40, 10), (original, 11)]):
+        theme.write_bytes(content)
+
+        out, _ = run_command("--noinput")
+
+        assert f"(compression skipped for {skipped} files whose variants are remote)" in out
+        expected = stock_whitenoise_tree(settings, tmp_path / f"stock-{step}")
+        remote = remote_tree(project)
+        assert {name: remote.get(name) for name in expected} == expected
+
+
+def test_force_sync_compresses_everything_again(project: Project) -> None:
+    run_command("--noinput")
+
+    out, _ = run_command("--noinput", "--force-sync")
+
+    assert "compression skipped" not in out

@@ -14,12 +14,15 @@ def staged(name: str, md5: str = "a" * 32, size: int = 3) -> StagedFile:
 
 def test_round_trip_keeps_files_and_manifest() -> None:
     index = SyncIndex().updated([staged("css/a.css"), staged("b b#?%é.js", "b" * 32, 0)], None)
-    index = index.updated([], staged("staticfiles.json", "c" * 32, 10), fingerprint="f1")
+    index = index.updated(
+        [], staged("staticfiles.json", "c" * 32, 10), fingerprint="f1", compressor="z"
+    )
 
     assert SyncIndex.from_bytes(index.to_bytes()) == index
     assert index.manifest == Entry("c" * 32, 10)
     assert index.manifest_name == "staticfiles.json"
     assert index.fingerprint == "f1"
+    assert index.compressor == "z"
 
 
 def test_updating_keeps_entries_of_files_no_longer_staged() -> None:
@@ -45,14 +48,44 @@ def test_holds_only_identical_bytes_under_the_same_name() -> None:
         (b'{"format": "something-else", "version": 1}', "not a version 1 collectsync index"),
         (b'{"format": "collectsync-index", "version": 99}', "not a version 1"),
         (b'{"format": "collectsync-index", "version": 1, "files": {"a": 5}}', "could not be"),
+        (
+            b'{"format": "collectsync-index", "version": 1, "files": {"a": [1, 2, null, null]}}',
+            "could not be read",
+        ),
         (b'{"format": "collectsync-index", "version": 1, "files": {}}', "could not be read"),
         (
             b'{"format": "collectsync-index", "version": 1, "files": {}, "manifest": null, '
-            b'"fingerprint": 5}',
-            "fingerprint is not a string",
+            b'"fingerprint": 5, "compressor": null}',
+            "fingerprint or compressor is not a string",
         ),
     ],
 )
 def test_corrupt_documents_are_refused(data: bytes, reason: str) -> None:
     with pytest.raises(CorruptIndex, match=reason):
         SyncIndex.from_bytes(data)
+
+
+def test_variants_are_held_only_for_the_same_source_and_compressor() -> None:
+    source = StagedFile("a.css", Path("a.css"), "1" * 32, 10, variants=(".br", ".gz"))
+    gz = StagedFile("a.css.gz", Path("a.css.gz"), "2" * 32, 5, source_md5="1" * 32)
+    br = StagedFile("a.css.br", Path("a.css.br"), "3" * 32, 4, source_md5="1" * 32)
+    index = SyncIndex().updated([source, gz, br], None, compressor="c1")
+
+    assert index.holds_variants_of("a.css", "1" * 32, "c1")
+    assert not index.holds_variants_of("a.css", "1" * 32, "c2")
+    assert not index.holds_variants_of("a.css", "9" * 32, "c1")
+    assert not index.holds_variants_of("b.css", "1" * 32, "c1")
+    stale_gz = StagedFile("a.css.gz", Path("a.css.gz"), "4" * 32, 5, source_md5="8" * 32)
+    assert not index.updated([stale_gz], None, compressor="c1").holds_variants_of(
+        "a.css", "1" * 32, "c1"
+    )
+
+
+def test_variants_recorded_earlier_survive_a_run_that_did_not_compress() -> None:
+    compressed = StagedFile("a.css", Path("a.css"), "1" * 32, 10, variants=(".gz",))
+    index = SyncIndex().updated([compressed], None)
+
+    not_compressed = StagedFile("a.css", Path("a.css"), "1" * 32, 10)
+    assert index.updated([not_compressed], None).files["a.css"].variants == (".gz",)
+    edited = StagedFile("a.css", Path("a.css"), "2" * 32, 10)
+    assert index.updated([edited], None).files["a.css"].variants is None

@@ -27,6 +27,7 @@ def test_content_first_then_manifest_then_index(tmp_path: Path) -> None:
         SyncIndex(),
         Target(remote, "index.json", remote, "staticfiles.json"),
         fingerprint="inputs-1",
+        compressor=None,
         workers=4,
         on_uploaded=lambda f: None,
     )
@@ -52,6 +53,7 @@ def test_a_failed_upload_writes_neither_manifest_nor_index(tmp_path: Path) -> No
             SyncIndex(),
             Target(remote, "index.json", remote, "staticfiles.json"),
             fingerprint=None,
+            compressor=None,
             workers=2,
             on_uploaded=lambda f: uploaded.append(f.name),
         )
@@ -74,6 +76,7 @@ def test_nothing_to_upload_writes_nothing(tmp_path: Path) -> None:
         index,
         Target(remote, "index.json"),
         fingerprint=None,
+        compressor=None,
         workers=1,
         on_uploaded=lambda f: None,
     )
@@ -97,13 +100,14 @@ def test_read_index_warns_about_a_corrupt_record() -> None:
 def test_a_new_fingerprint_alone_rewrites_only_the_index(tmp_path: Path) -> None:
     remote = RecordingRemote()
     staged = staged_set(tmp_path, ["a.css"])
-    index = SyncIndex().updated(staged.files, staged.manifest, "inputs-1")
+    index = SyncIndex().updated(staged.files, staged.manifest, fingerprint="inputs-1")
 
     apply_plan(
         make_plan(staged, index, force=False),
         index,
         Target(remote, "index.json"),
         fingerprint="inputs-2",
+        compressor=None,
         workers=1,
         on_uploaded=lambda f: None,
     )

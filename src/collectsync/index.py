@@ -21,6 +21,21 @@ class CorruptIndex(ValueError):
 class Entry:
     md5: str
     size: int
+    source_md5: str | None = None
+    """For a compressed variant (``x.css.gz``): the md5 of the file it was made from."""
+    variants: tuple[str, ...] | None = None
+    """For a file that was compressed: the suffixes of the variants that came out."""
+
+    def to_json(self) -> list[Any]:
+        variants = None if self.variants is None else list(self.variants)
+        return [self.md5, self.size, self.source_md5, variants]
+
+    @classmethod
+    def from_json(cls, value: list[Any]) -> Entry:
+        md5, size, source_md5, variants = value
+        if not isinstance(md5, str) or not (source_md5 is None or isinstance(source_md5, str)):
+            raise TypeError(f"bad entry {value!r}")
+        return cls(md5, int(size), source_md5, None if variants is None else tuple(variants))
 
 
 @dataclass(frozen=True)
@@ -31,6 +46,8 @@ class SyncIndex:
     manifest: Entry | None = None
     fingerprint: str | None = None
     """The input fingerprint of the deploy that wrote this index (see fingerprint.py)."""
+    compressor: str | None = None
+    """What made the compressed variants (see staging.compressor_identity)."""
 
     def holds(self, staged: StagedFile) -> bool:
         entry = self.files.get(staged.name)
@@ -40,20 +57,43 @@ class SyncIndex:
         return (
             self.manifest is not None
             and self.manifest_name == manifest.name
-            and self.manifest == Entry(manifest.md5, manifest.size)
+            and (self.manifest.md5, self.manifest.size) == (manifest.md5, manifest.size)
         )
+
+    def holds_variants_of(self, name: str, md5: str, compressor: str) -> bool:
+        """Whether every compressed variant of ``name`` with content ``md5`` is remote."""
+        entry = self.files.get(name)
+        if self.compressor != compressor or entry is None or entry.md5 != md5:
+            return False
+        if entry.variants is None:
+            return False
+        for suffix in entry.variants:
+            variant = self.files.get(name + suffix)
+            if variant is None or variant.source_md5 != md5:
+                return False
+        return True
 
     def updated(
         self,
-        uploaded: Iterable[StagedFile],
+        remote: Iterable[StagedFile],
         manifest: StagedFile | None,
+        *,
         fingerprint: str | None = None,
+        compressor: str | None = None,
     ) -> SyncIndex:
+        """This index after ``remote`` (and ``manifest``, if given) were made remote."""
         files = dict(self.files)
-        files.update((f.name, Entry(f.md5, f.size)) for f in uploaded)
+        for staged in remote:
+            variants = staged.variants
+            old = files.get(staged.name)
+            if variants is None and old is not None and old.md5 == staged.md5:
+                variants = old.variants  # not compressed this time: what was made before stays
+            files[staged.name] = Entry(staged.md5, staged.size, staged.source_md5, variants)
         if manifest is None:
-            return SyncIndex(files, self.manifest_name, self.manifest, fingerprint)
-        return SyncIndex(files, manifest.name, Entry(manifest.md5, manifest.size), fingerprint)
+            manifest_name, manifest_entry = self.manifest_name, self.manifest
+        else:
+            manifest_name, manifest_entry = manifest.name, Entry(manifest.md5, manifest.size)
+        return SyncIndex(files, manifest_name, manifest_entry, fingerprint, compressor)
 
     def to_bytes(self) -> bytes:
         document: dict[str, Any] = {
@@ -67,7 +107,8 @@ class SyncIndex:
                 "size": self.manifest.size,
             },
             "fingerprint": self.fingerprint,
-            "files": {name: [entry.md5, entry.size] for name, entry in sorted(self.files.items())},
+            "compressor": self.compressor,
+            "files": {name: entry.to_json() for name, entry in sorted(self.files.items())},
         }
         return json.dumps(document, separators=(",", ":")).encode()
 
@@ -77,21 +118,21 @@ class SyncIndex:
             document = json.loads(data)
             if document.get("format") != FORMAT or document.get("version") != VERSION:
                 raise CorruptIndex("it is not a version 1 collectsync index")
-            files = {
-                str(name): Entry(str(md5), int(size))
-                for name, (md5, size) in document["files"].items()
-            }
+            files = {str(name): Entry.from_json(value) for name, value in document["files"].items()}
+            fingerprint, compressor = document["fingerprint"], document["compressor"]
+            if not all(
+                value is None or isinstance(value, str) for value in (fingerprint, compressor)
+            ):
+                raise CorruptIndex("its fingerprint or compressor is not a string")
             manifest = document["manifest"]
-            fingerprint = document.get("fingerprint")
-            if fingerprint is not None and not isinstance(fingerprint, str):
-                raise CorruptIndex("its fingerprint is not a string")
             if manifest is None:
-                return cls(files, fingerprint=fingerprint)
+                return cls(files, fingerprint=fingerprint, compressor=compressor)
             return cls(
                 files,
                 str(manifest["name"]),
-                Entry(manifest["md5"], int(manifest["size"])),
+                Entry(str(manifest["md5"]), int(manifest["size"])),
                 fingerprint,
+                compressor,
             )
         except CorruptIndex:
             raise

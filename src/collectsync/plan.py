@@ -16,6 +16,11 @@ class Plan:
     manifest: StagedFile | None
     """The staged manifest, named as the remote knows it, when it must be uploaded."""
     staged_count: int
+    compression_skipped: int = 0
+
+    @property
+    def staged_content(self) -> list[StagedFile]:
+        return self.new + self.changed + self.unchanged
 
     @property
     def content(self) -> list[StagedFile]:
@@ -49,4 +54,5 @@ def make_plan(staged: StagedSet, index: SyncIndex, *, force: bool) -> Plan:
         unchanged=unchanged,
         manifest=manifest,
         staged_count=len(staged.files) + (1 if staged.manifest else 0),
+        compression_skipped=staged.compression_skipped,
     )

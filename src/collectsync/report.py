@@ -28,6 +28,11 @@ def summary(plan: Plan, destination: str, *, elapsed: float, dry_run: bool) -> s
         f"\n{plural(plan.staged_count, 'static file')} staged; {len(uploads)} {action} "
         f"to '{destination}' ({human_size(plan.upload_bytes)}), {unchanged} unchanged"
     )
+    if plan.compression_skipped:
+        text += (
+            f" (compression skipped for {plural(plan.compression_skipped, 'file')} whose"
+            " variants are remote)"
+        )
     if dry_run:
         return text + ". Nothing was written (--dry-run)."
     return text + f", in {elapsed:.1f}s."

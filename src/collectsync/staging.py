@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import Storage
 from django.utils.module_loading import import_string
 
 from collectsync.conf import conf
+from collectsync.fingerprint import package_version
+
+if TYPE_CHECKING:
+    from collectsync.index import SyncIndex
+
+
+VARIANT_SUFFIXES = (".br", ".gz")
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,10 @@ class StagedFile:
     path: Path
     md5: str
     size: int
+    source_md5: str | None = None
+    """For a compressed variant: the md5 of the staged file it was made from."""
+    variants: tuple[str, ...] | None = None
+    """For a file compressed in this run: the suffixes of the variants that came out."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +47,56 @@ class StagedSet:
     files: list[StagedFile]
     """Every staged file except the manifest, sorted by name."""
     manifest: StagedFile | None
+    compression_skipped: int = 0
+    """Files not compressed because the remote holds their variants for the same content."""
+
+
+def compressor_identity() -> str:
+    """What decides the bytes of the compressed variants, besides their source."""
+    return json.dumps(
+        {
+            "local_storage": conf.LOCAL_STORAGE,
+            "whitenoise": package_version("whitenoise"),
+            "brotli": package_version("brotli"),
+            "zlib": zlib.ZLIB_RUNTIME_VERSION,
+            "skip": repr(getattr(settings, "WHITENOISE_SKIP_COMPRESS_EXTENSIONS", None)),
+        },
+        sort_keys=True,
+    )
+
+
+class CompressionFilter:
+    """Keeps Whitenoise from compressing files whose variants the remote already holds.
+
+    Compression is about 90 % of staging. A file whose bytes match what the index recorded,
+    and whose every variant the index records as made from those same bytes by the same
+    compressor, would come out byte-identical, so compressing it again is wasted work.
+    """
+
+    def __init__(self, storage: Storage, index: SyncIndex, compressor: str) -> None:
+        self.compressed: set[str] | None = None
+        self.skipped = 0
+        self.md5s: dict[str, str] = {}
+        compress_files = getattr(storage, "compress_files", None)
+        if compress_files is None:
+            return  # not a Whitenoise storage: nothing is compressed, nothing to filter
+        self.compressed = set()
+
+        def compress_new_files(names: Iterable[str]) -> Iterator[tuple[str, str]]:
+            todo = []
+            for name in names:
+                md5 = self.md5s[name] = file_md5(Path(storage.path(name)))
+                if index.holds_variants_of(name, md5, compressor):
+                    self.skipped += 1
+                else:
+                    todo.append(name)
+            assert self.compressed is not None
+            self.compressed.update(todo)
+            result: Iterator[tuple[str, str]] = compress_files(todo)
+            return result
+
+        # Whitenoise calls self.compress_files(); an instance attribute takes precedence.
+        storage.compress_files = compress_new_files  # type: ignore[attr-defined]
 
 
 def build_local_storage(location: Path) -> Storage:
@@ -56,25 +122,54 @@ def staging_dir(*, keep: bool) -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def scan(root: Path, manifest_name: str | None) -> StagedSet:
+def scan(
+    root: Path, manifest_name: str | None, compression: CompressionFilter | None = None
+) -> StagedSet:
+    known_md5s = compression.md5s if compression else {}
+    described = {}
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        name = path.relative_to(root).as_posix()
+        described[name] = describe(root, path, known_md5s.get(name))
+    compressed = compression.compressed if compression else None
     files: list[StagedFile] = []
     manifest: StagedFile | None = None
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        staged = describe(root, path)
-        if staged.name == manifest_name:
+    for name, staged in described.items():
+        if name == manifest_name:
             manifest = staged
-        else:
-            files.append(staged)
-    return StagedSet(files=files, manifest=manifest)
+            continue
+        source = next(
+            (
+                described[name.removesuffix(s)]
+                for s in VARIANT_SUFFIXES
+                if name.endswith(s) and name.removesuffix(s) in described
+            ),
+            None,
+        )
+        variants = None
+        if compressed is not None and name in compressed:
+            variants = tuple(s for s in VARIANT_SUFFIXES if name + s in described)
+        files.append(
+            dataclasses.replace(
+                staged, source_md5=source.md5 if source else None, variants=variants
+            )
+        )
+    return StagedSet(
+        files=files,
+        manifest=manifest,
+        compression_skipped=compression.skipped if compression else 0,
+    )
 
 
-def describe(root: Path, path: Path) -> StagedFile:
+def file_md5(path: Path) -> str:
     with path.open("rb") as handle:
-        digest = hashlib.file_digest(handle, "md5")
+        return hashlib.file_digest(handle, "md5").hexdigest()
+
+
+def describe(root: Path, path: Path, md5: str | None = None) -> StagedFile:
     return StagedFile(
         name=path.relative_to(root).as_posix(),
         path=path,
-        md5=digest.hexdigest(),
+        md5=md5 or file_md5(path),
         size=path.stat().st_size,
     )
 

@@ -53,6 +53,7 @@ def apply_plan(
     target: Target,
     *,
     fingerprint: str | None,
+    compressor: str | None,
     workers: int,
     on_uploaded: Callable[[StagedFile], None],
 ) -> SyncIndex:
@@ -66,7 +67,9 @@ def apply_plan(
         assert target.manifest is not None
         target.manifest.write(plan.manifest.name, plan.manifest.path, plan.manifest.md5)
         on_uploaded(plan.manifest)
-    updated = index.updated(plan.content, plan.manifest, fingerprint)
-    if plan.uploads or fingerprint != index.fingerprint:
+    updated = index.updated(
+        plan.staged_content, plan.manifest, fingerprint=fingerprint, compressor=compressor
+    )
+    if plan.uploads or updated != index:
         target.content.write_bytes(target.index_name, updated.to_bytes())
     return updated

@@ -14,6 +14,7 @@ from django.core.management.base import CommandError, CommandParser
 from collectsync import staging
 from collectsync.conf import conf
 from collectsync.fingerprint import input_fingerprint
+from collectsync.index import SyncIndex
 from collectsync.plan import make_plan
 from collectsync.remote import (
     RemoteError,
@@ -111,8 +112,10 @@ class Command(collectstatic.Command):
                 elapsed=time.monotonic() - started,
                 dry_run=self.dry_run,
             )
+        compressor = staging.compressor_identity()
         with staging.staging_dir(keep=options["keep_local"]) as root:
-            staged = self.stage(root, target.manifest_name, options)
+            known = SyncIndex() if options["force_sync"] else index
+            staged = self.stage(root, target.manifest_name, options, known, compressor)
             plan = make_plan(staged, index, force=options["force_sync"])
             if options["keep_local"]:
                 self.stdout.write(f"Staged files kept in '{root}'.")
@@ -125,6 +128,7 @@ class Command(collectstatic.Command):
                     index,
                     target,
                     fingerprint=fingerprint,
+                    compressor=compressor,
                     workers=workers,
                     on_uploaded=self.uploaded,
                 )
@@ -154,10 +158,16 @@ class Command(collectstatic.Command):
             raise CommandError("Collecting static files cancelled.")
 
     def stage(
-        self, root: Path, remote_manifest_name: str | None, options: dict[str, Any]
+        self,
+        root: Path,
+        remote_manifest_name: str | None,
+        options: dict[str, Any],
+        index: SyncIndex,
+        compressor: str,
     ) -> StagedSet:
         """Run Django's own collect and post-processing into ``root``."""
         local = staging.build_local_storage(root)
+        compression = staging.CompressionFilter(local, index, compressor)
         configured = self.storage
         self.storage = local
         self.__dict__.pop("local", None)  # cached_property computed from self.storage
@@ -177,7 +187,7 @@ class Command(collectstatic.Command):
         # The original dry-run flag: Django's set_options() above reset it to False.
         self.dry_run = options["dry_run"]
         local_manifest = staging.manifest_name_of(local) if remote_manifest_name else None
-        staged = staging.scan(root, local_manifest)
+        staged = staging.scan(root, local_manifest, compression)
         if staged.manifest is None or remote_manifest_name is None:
             return staged
         return dataclasses.replace(
