@@ -236,9 +236,13 @@ def test_failed_staging_removes_the_dir_writes_nothing_and_restores_the_storage(
     (project.source / "css/broken.css").write_text('body { background: url("missing.png"); }')
     command = Command()
 
-    with pytest.raises(ValueError, match=r"missing\.png"):
+    with pytest.raises(CommandError) as caught:
         call_command(command, "--noinput", stdout=io.StringIO(), stderr=io.StringIO())
 
+    assert str(caught.value) == (
+        "Staging failed: the CSS file 'css/broken.css' references 'css/missing.png', which "
+        "could not be found; fix the reference or add the file. Nothing was uploaded."
+    )
     assert list(staging_parent.iterdir()) == []
     assert project.object_keys() == set()
     assert command.storage is staticfiles_storage

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import shutil
 import tempfile
 import zlib
@@ -158,6 +159,36 @@ def scan(
         manifest=manifest,
         compression_skipped=compression.skipped if compression else 0,
     )
+
+
+MISSING_REFERENCE = re.compile(
+    r"The (?P<kind>\w+) file '(?P<file>[^']+)' references a file which could not be found:"
+    r"\s+(?P<missing>\S+)"
+)
+MISSING_FILE = re.compile(r"The file '(?P<missing>[^']+)' could not be found")
+
+
+def explain_failure(error: ValueError | OSError) -> str:
+    """One sentence for an error raised while staging; nothing has been uploaded yet."""
+    message = str(error)
+    if match := MISSING_REFERENCE.search(message):
+        return (
+            f"Staging failed: the {match['kind']} file '{match['file']}' references "
+            f"'{match['missing']}', which could not be found; fix the reference or add the "
+            "file. Nothing was uploaded."
+        )
+    if match := MISSING_FILE.search(message):
+        return (
+            f"Staging failed: '{match['missing']}' is referenced but could not be found; "
+            "fix the reference or add the file. Nothing was uploaded."
+        )
+    if isinstance(error, OSError) and error.filename:
+        return (
+            f"Staging failed: could not read '{error.filename}' ({error.strerror}). "
+            "Nothing was uploaded."
+        )
+    first_line = message.splitlines()[0] if message else repr(error)
+    return f"Staging failed: {first_line}. Nothing was uploaded."
 
 
 def file_md5(path: Path) -> str:

@@ -181,6 +181,8 @@ class Command(collectstatic.Command):
                     "link": False,
                 }
             )
+        except (ValueError, OSError) as error:
+            raise CommandError(staging.explain_failure(error)) from error
         finally:
             self.storage = configured
             self.__dict__.pop("local", None)
