@@ -29,6 +29,11 @@ class Settings:
         return str(getattr(settings, "COLLECTSYNC_INDEX_NAME", ".collectsync-index.json"))
 
     @property
+    def MAX_ATTEMPTS(self) -> int:
+        """Attempts per S3 request, unless the storage configures retries itself."""
+        return int(getattr(settings, "COLLECTSYNC_MAX_ATTEMPTS", 5))
+
+    @property
     def WORKERS(self) -> int:
         return int(getattr(settings, "COLLECTSYNC_WORKERS", 8))
 

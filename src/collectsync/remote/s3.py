@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -16,6 +17,7 @@ from botocore.exceptions import (
     NoCredentialsError,
 )
 
+from collectsync.conf import conf
 from collectsync.remote import RemoteError, join_key
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ class S3Remote:
         self._session = storage._create_session()
         self._session_lock = threading.Lock()
         self._clients = threading.local()
+        self._client_config = with_retries(storage.client_config)
 
     @property
     def destination(self) -> str:
@@ -59,7 +62,7 @@ class S3Remote:
                     region_name=self._storage.region_name,
                     use_ssl=self._storage.use_ssl,
                     endpoint_url=self._storage.endpoint_url,
-                    config=self._storage.client_config,
+                    config=self._client_config,
                     verify=self._storage.verify,
                 )
             self._clients.client = client
@@ -112,6 +115,20 @@ class S3Remote:
         if "ACL" not in params and self._storage.default_acl:
             params["ACL"] = self._storage.default_acl
         return params
+
+
+def with_retries(config: Config | None) -> Config:
+    """The storage's client config, retrying transient errors unless it says how itself.
+
+    botocore's standard mode retries connection errors, timeouts, 5xx answers and throttling,
+    with exponential backoff and jitter.
+    """
+    config = config or Config()
+    if getattr(config, "retries", None) is not None:
+        return config
+    return config.merge(
+        Config(retries={"mode": "standard", "total_max_attempts": conf.MAX_ATTEMPTS})
+    )
 
 
 def explain(error: Exception, bucket: str, key: str) -> str:

@@ -1,0 +1,99 @@
+"""An HTTP proxy between boto3 and LocalStack that injects faults, for tests.
+
+Each request is passed to ``decide(method, key, attempt)``, where ``attempt`` counts the
+requests seen so far with that method and key (1 for the first). It answers one of:
+``"pass"`` (forward to LocalStack), ``"503"`` (answer 503 SlowDown without forwarding),
+``"reset"`` (close the connection without answering) or ``"stall"`` (wait, then close).
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+Action = Literal["pass", "503", "reset", "stall"]
+Decide = Callable[[str, str, int], Action]
+HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
+SLOW_DOWN = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+)
+
+
+class FaultProxy:
+    def __init__(self, upstream_host: str, upstream_port: int, decide: Decide) -> None:
+        self.decide = decide
+        self.attempts: Counter[tuple[str, str]] = Counter()
+        self.faults: list[tuple[str, str, Action]] = []
+        self.stall_seconds = 5.0
+        self._lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # keep test output clean
+
+            def handle_any(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                key = unquote(urlsplit(self.path).path).lstrip("/").partition("/")[2]
+                with proxy._lock:
+                    proxy.attempts[(self.command, key)] += 1
+                    attempt = proxy.attempts[(self.command, key)]
+                action = proxy.decide(self.command, key, attempt)
+                if action != "pass":
+                    proxy.faults.append((self.command, key, action))
+                if action == "503":
+                    self.answer(503, [("Content-Type", "application/xml")], SLOW_DOWN)
+                elif action in ("reset", "stall"):
+                    if action == "stall":
+                        time.sleep(proxy.stall_seconds)
+                    self.close_connection = True
+                    self.connection.close()
+                else:
+                    self.forward(body)
+
+            def forward(self, body: bytes) -> None:
+                upstream = http.client.HTTPConnection(upstream_host, upstream_port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
+                headers["Content-Length"] = str(len(body))
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+                data = response.read()
+                upstream.close()
+                passed = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
+                self.answer(response.status, passed, b"" if self.command == "HEAD" else data)
+
+            def answer(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    @contextmanager
+    def running(self) -> Iterator[FaultProxy]:
+        thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            self.server.shutdown()
+            self.server.server_close()
+            thread.join(timeout=5)
