@@ -12,7 +12,22 @@ STATICFILES_DIRS: list[str] = []
 S3_ENDPOINT = os.environ.get("COLLECTSYNC_TEST_S3_ENDPOINT", "http://127.0.0.1:4566")
 
 # Each S3 test points "staticfiles" at its own bucket (see conftest.py).
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Tests that run the command in a child process configure it through the environment.
+if os.environ.get("COLLECTSYNC_TEST_BUCKET"):
+    STATICFILES_DIRS = [os.environ["COLLECTSYNC_TEST_SOURCE"]]
+    STORAGES["staticfiles"] = {
+        "BACKEND": "storages.backends.s3.S3ManifestStaticStorage",
+        "OPTIONS": {
+            "bucket_name": os.environ["COLLECTSYNC_TEST_BUCKET"],
+            "location": "static",
+            "endpoint_url": S3_ENDPOINT,
+            "access_key": "test",
+            "secret_key": "test",
+            "region_name": "us-east-1",
+        },
+    }

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +23,7 @@ from django.core.management.base import CommandError
 
 from collectsync.management.commands.collectstatic import Command
 from tests.conftest import (
+    CSS_RULES,
     INDEX_KEY,
     LOCATION,
     MANIFEST_KEY,
@@ -453,3 +459,40 @@ def test_force_sync_compresses_everything_again(project: Project) -> None:
     out, _ = run_command("--noinput", "--force-sync")
 
     assert "compression skipped" not in out
+
+
+def test_sigterm_during_staging_cleans_up_and_switches_nothing(
+    project: Project, tmp_path: Path
+) -> None:
+    # Enough compressible files that staging lasts well past the moment the signal lands.
+    for i in range(300):
+        (project.source / f"bulk/file{i}.css").parent.mkdir(exist_ok=True)
+        (project.source / f"bulk/file{i}.css").write_text(f"/* {i} */\n" + CSS_RULES * 8)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "COLLECTSYNC_TEST_BUCKET": project.bucket,
+        "COLLECTSYNC_TEST_SOURCE": str(project.source),
+        "TMPDIR": str(temp),
+    }
+    child = subprocess.Popen(
+        [sys.executable, "-m", "django", "collectstatic", "--noinput"],
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(temp.iterdir()) and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # into staging proper
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=60)
+
+    assert child.returncode == 1
+    assert "CommandError: Interrupted: the manifest and the sync index are unchanged" in err
+    assert list(temp.iterdir()) == []
+    assert project.object_keys() == set()

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from django.contrib.staticfiles.management.commands import collectstatic
@@ -78,9 +83,15 @@ class Command(collectstatic.Command):
         if workers < 1:
             raise CommandError(f"--workers must be at least 1, not {workers}.")
         try:
-            return self.sync(backend, options, workers=workers)
+            with sigterm_as_interrupt():
+                return self.sync(backend, options, workers=workers)
         except (RemoteError, UploadFailed, ImproperlyConfigured) as error:
             raise CommandError(str(error)) from error
+        except KeyboardInterrupt as error:
+            raise CommandError(
+                "Interrupted: the manifest and the sync index are unchanged, so the site still "
+                "uses the previous release. Rerun to deploy."
+            ) from error
 
     def sync(self, backend: dict[str, Any], options: dict[str, Any], *, workers: int) -> str | None:
         started = time.monotonic()
@@ -199,3 +210,20 @@ class Command(collectstatic.Command):
 
     def uploaded(self, staged: StagedFile) -> None:
         self.log(f"Uploaded '{staged.name}'", level=2)
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM (a cancelled CI job) like Ctrl-C, so every cleanup path runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
