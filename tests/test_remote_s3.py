@@ -11,7 +11,7 @@ from botocore.config import Config
 from django.core.management.base import CommandError
 
 from collectsync.remote.s3 import with_retries
-from tests.conftest import INDEX_KEY, LOCATION, MANIFEST_KEY, Project, run_command
+from tests.conftest import INDEX_KEY, LOCATION, MANIFEST_KEY, Project, RequestLog, run_command
 from tests.faultproxy import Action, Decide, FaultProxy
 from tests.settings import S3_ENDPOINT
 
@@ -51,7 +51,7 @@ def test_transient_errors_are_retried(project: Project) -> None:
 
 
 def test_a_file_that_keeps_failing_switches_nothing_and_a_rerun_finishes(
-    project: Project,
+    project: Project, request_log: RequestLog
 ) -> None:
     project.settings.COLLECTSYNC_MAX_ATTEMPTS = 2
     theme = f"{LOCATION}/css/theme.css"
@@ -73,8 +73,11 @@ def test_a_file_that_keeps_failing_switches_nothing_and_a_rerun_finishes(
     assert INDEX_KEY not in project.object_keys()
     assert f"{LOCATION}/js/app.js" in project.object_keys()
 
+    request_log.clear()
     run_command("--noinput")
 
+    # Only what failed before, then the switch: the partial record saved the rest.
+    assert request_log.keys("PUT") == {theme, MANIFEST_KEY, INDEX_KEY}
     assert {MANIFEST_KEY, INDEX_KEY, theme} <= project.object_keys()
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -7,8 +8,9 @@ import pytest
 from collectsync.index import SyncIndex
 from collectsync.plan import make_plan
 from collectsync.staging import StagedSet, describe
-from collectsync.sync import Target, UploadFailed, apply_plan, read_index
+from collectsync.sync import Target, UploadFailed, apply_plan, read_index, with_partial_record
 from tests.fakes import RecordingRemote
+from tests.test_index import staged as staged_file
 
 
 def staged_set(root: Path, names: list[str]) -> StagedSet:
@@ -61,9 +63,68 @@ def test_a_failed_upload_writes_neither_manifest_nor_index(tmp_path: Path) -> No
     assert str(caught.value).startswith(
         "2 files failed to upload; the first was 'b.js': injected failure for b.js."
     )
-    assert sorted(remote.writes) == ["a.css", "c.css"] == sorted(uploaded)
+    assert sorted(remote.writes) == ["a.css", "c.css", "index.json.partial"]
+    assert sorted(uploaded) == ["a.css", "c.css"]
     assert "staticfiles.json" not in remote.objects
     assert "index.json" not in remote.objects
+    partial = SyncIndex.from_bytes(remote.objects["index.json.partial"])
+    assert sorted(partial.files) == ["a.css", "c.css"]
+    assert partial.generation == 0
+
+
+def test_new_files_go_before_changed_ones(tmp_path: Path) -> None:
+    staged = staged_set(tmp_path, ["changed.css", "new.css"])
+    index = SyncIndex(generation=3).updated(
+        [dataclasses.replace(staged.files[0], md5="0" * 32)], None
+    )
+    remote = RecordingRemote(failing={"new.css"})
+
+    with pytest.raises(UploadFailed):
+        apply_plan(
+            make_plan(staged, index, force=False),
+            index,
+            Target(remote, "index.json"),
+            fingerprint=None,
+            compressor=None,
+            workers=2,
+            on_uploaded=lambda f: None,
+        )
+
+    assert remote.writes == ["index.json.partial"]
+    assert SyncIndex.from_bytes(remote.objects["index.json.partial"]).generation == 3
+
+
+def test_a_partial_record_counts_only_while_its_generation_is_current() -> None:
+    remote = RecordingRemote()
+    target = Target(remote, "index.json")
+    index = SyncIndex(generation=2)
+    assert with_partial_record(target, index) == index
+
+    partial = SyncIndex(generation=2).updated([staged_file("a.css")], None)
+    remote.objects["index.json.partial"] = partial.to_bytes()
+    assert set(with_partial_record(target, index).files) == {"a.css"}
+
+    assert with_partial_record(target, SyncIndex(generation=3)) == SyncIndex(generation=3)
+    remote.objects["index.json.partial"] = b"garbage"
+    assert with_partial_record(target, index) == index
+
+
+def test_each_successful_write_is_a_new_generation(tmp_path: Path) -> None:
+    remote = RecordingRemote()
+    plan = make_plan(staged_set(tmp_path, ["a.css"]), SyncIndex(generation=7), force=False)
+
+    written = apply_plan(
+        plan,
+        SyncIndex(generation=7),
+        Target(remote, "index.json", remote, "staticfiles.json"),
+        fingerprint=None,
+        compressor=None,
+        workers=1,
+        on_uploaded=lambda f: None,
+    )
+
+    assert written.generation == 8
+    assert SyncIndex.from_bytes(remote.objects["index.json"]).generation == 8
 
 
 def test_nothing_to_upload_writes_nothing(tmp_path: Path) -> None:

@@ -48,6 +48,8 @@ class SyncIndex:
     """The input fingerprint of the deploy that wrote this index (see fingerprint.py)."""
     compressor: str | None = None
     """What made the compressed variants (see staging.compressor_identity)."""
+    generation: int = 0
+    """How many successful deploys wrote this index; a partial record names the one it follows."""
 
     def holds(self, staged: StagedFile) -> bool:
         entry = self.files.get(staged.name)
@@ -93,7 +95,9 @@ class SyncIndex:
             manifest_name, manifest_entry = self.manifest_name, self.manifest
         else:
             manifest_name, manifest_entry = manifest.name, Entry(manifest.md5, manifest.size)
-        return SyncIndex(files, manifest_name, manifest_entry, fingerprint, compressor)
+        return SyncIndex(
+            files, manifest_name, manifest_entry, fingerprint, compressor, self.generation
+        )
 
     def to_bytes(self) -> bytes:
         document: dict[str, Any] = {
@@ -108,6 +112,7 @@ class SyncIndex:
             },
             "fingerprint": self.fingerprint,
             "compressor": self.compressor,
+            "generation": self.generation,
             "files": {name: entry.to_json() for name, entry in sorted(self.files.items())},
         }
         return json.dumps(document, separators=(",", ":")).encode()
@@ -124,15 +129,19 @@ class SyncIndex:
                 value is None or isinstance(value, str) for value in (fingerprint, compressor)
             ):
                 raise CorruptIndex("its fingerprint or compressor is not a string")
+            generation = int(document["generation"])
             manifest = document["manifest"]
             if manifest is None:
-                return cls(files, fingerprint=fingerprint, compressor=compressor)
+                return cls(
+                    files, fingerprint=fingerprint, compressor=compressor, generation=generation
+                )
             return cls(
                 files,
                 str(manifest["name"]),
                 Entry(str(manifest["md5"]), int(manifest["size"])),
                 fingerprint,
                 compressor,
+                generation,
             )
         except CorruptIndex:
             raise

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from collectsync.index import CorruptIndex, SyncIndex
 from collectsync.plan import Plan
-from collectsync.remote import Remote
+from collectsync.remote import Remote, RemoteError
 from collectsync.staging import StagedFile
 from collectsync.upload import Failure, upload_parallel
 
@@ -32,6 +34,11 @@ class Target:
     manifest: Remote | None = None
     manifest_name: str | None = None
 
+    @property
+    def partial_name(self) -> str:
+        """What a failed deploy did upload, so that a rerun need not upload it again."""
+        return f"{self.index_name}.partial"
+
 
 def read_index(target: Target, warn: Callable[[str], None]) -> SyncIndex:
     data = target.content.read(target.index_name)
@@ -47,6 +54,27 @@ def read_index(target: Target, warn: Callable[[str], None]) -> SyncIndex:
         return SyncIndex()
 
 
+def with_partial_record(target: Target, index: SyncIndex) -> SyncIndex:
+    """``index`` plus the files a failed deploy since it uploaded, if one did."""
+    data = target.content.read(target.partial_name)
+    if data is None:
+        return index
+    try:
+        partial = SyncIndex.from_bytes(data)
+    except CorruptIndex:
+        return index  # it only ever saves uploads; without it they are simply redone
+    if partial.generation != index.generation:
+        return index  # written before the last successful deploy, so out of date
+    return dataclasses.replace(index, files={**index.files, **partial.files})
+
+
+def save_partial_record(target: Target, index: SyncIndex, uploaded: list[StagedFile]) -> None:
+    partial = SyncIndex(generation=index.generation).updated(uploaded, None)
+    # The deploy has failed already; if this fails too, the rerun just uploads them again.
+    with contextlib.suppress(RemoteError):
+        target.content.write_bytes(target.partial_name, partial.to_bytes())
+
+
 def apply_plan(
     plan: Plan,
     index: SyncIndex,
@@ -58,11 +86,18 @@ def apply_plan(
     on_uploaded: Callable[[StagedFile], None],
 ) -> SyncIndex:
     """Upload what the plan says; the manifest only once all content is remote."""
-    failures = upload_parallel(
-        plan.content, target.content, workers=workers, on_uploaded=on_uploaded
-    )
-    if failures:
-        raise UploadFailed(failures)
+    uploaded: list[StagedFile] = []
+
+    def record(staged: StagedFile) -> None:
+        uploaded.append(staged)
+        on_uploaded(staged)
+
+    # New keys first: if one fails, no key the index describes has been overwritten yet.
+    for batch in (plan.new, plan.changed):
+        failures = upload_parallel(batch, target.content, workers=workers, on_uploaded=record)
+        if failures:
+            save_partial_record(target, index, uploaded)
+            raise UploadFailed(failures)
     if plan.manifest is not None:
         assert target.manifest is not None
         target.manifest.write(plan.manifest.name, plan.manifest.path, plan.manifest.md5)
@@ -71,5 +106,6 @@ def apply_plan(
         plan.staged_content, plan.manifest, fingerprint=fingerprint, compressor=compressor
     )
     if plan.uploads or updated != index:
+        updated = dataclasses.replace(updated, generation=index.generation + 1)
         target.content.write_bytes(target.index_name, updated.to_bytes())
     return updated

@@ -31,7 +31,13 @@ from collectsync.remote import (
 )
 from collectsync.report import plan_lines, summary, unchanged_summary
 from collectsync.staging import StagedFile, StagedSet
-from collectsync.sync import Target, UploadFailed, apply_plan, read_index
+from collectsync.sync import (
+    Target,
+    UploadFailed,
+    apply_plan,
+    read_index,
+    with_partial_record,
+)
 
 
 class Command(collectstatic.Command):
@@ -123,6 +129,7 @@ class Command(collectstatic.Command):
                 elapsed=time.monotonic() - started,
                 dry_run=self.dry_run,
             )
+        index = with_partial_record(target, index)
         compressor = staging.compressor_identity()
         with staging.staging_dir(keep=options["keep_local"]) as root:
             known = SyncIndex() if options["force_sync"] else index
