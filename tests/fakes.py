@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
+
+from collectsync.remote import Listed
 
 
 class RecordingRemote:
@@ -14,6 +17,12 @@ class RecordingRemote:
         self.writes: list[str] = []
         self.failing = failing or set()
         self._lock = threading.Lock()
+
+    def listing(self) -> dict[str, Listed]:
+        return {
+            name: Listed(len(data), hashlib.md5(data).hexdigest())
+            for name, data in self.objects.items()
+        }
 
     def read(self, name: str) -> bytes | None:
         return self.objects.get(name)

@@ -371,19 +371,54 @@ def test_location_is_where_keys_go(project: Project) -> None:
     assert f"'s3://{project.bucket}/assets/v1'" in out
 
 
-def test_a_corrupt_index_is_reported_and_everything_reuploaded(
+def test_a_corrupt_index_is_reported_and_rebuilt_from_a_listing(
     project: Project, request_log: RequestLog
 ) -> None:
     run_command("--noinput")
     project.s3.put_object(Bucket=project.bucket, Key=INDEX_KEY, Body=b"{not json")
     request_log.clear()
 
-    _, err = run_command("--noinput")
+    out, err = run_command("--noinput")
 
     assert "The sync index '.collectsync-index.json'" in err
     assert "is unusable" in err
-    assert request_log.keys("PUT") == project.object_keys()
+    assert "compared the staged files with a listing of its" in out
+    assert request_log.keys("PUT") == {INDEX_KEY}
+    request_log.clear()
     run_command("--noinput")  # and the rewritten index is readable again
+    assert request_log.requests == [("GET", project.bucket, INDEX_KEY)]
+
+
+def test_moving_from_stock_collectstatic_uploads_only_the_differences(
+    project: Project, request_log: RequestLog
+) -> None:
+    run_command("--noinput", "--disable-collectsync", verbosity=0)
+    stock_keys = project.object_keys()
+    assert INDEX_KEY not in stock_keys
+    request_log.clear()
+
+    run_command("--noinput")
+
+    assert ("GET", project.bucket, "") in request_log.requests  # one listing
+    # Whitenoise's compressed variants are new; what stock uploaded is there already.
+    assert request_log.keys("PUT") & stock_keys == set()
+    assert all(key.endswith((".gz", ".br")) for key in request_log.keys("PUT") - {INDEX_KEY})
+
+
+def test_verify_reuploads_what_was_deleted_behind_its_back(
+    project: Project, request_log: RequestLog
+) -> None:
+    run_command("--noinput")
+    deleted = f"{LOCATION}/{project.manifest_paths()['css/theme.css']}.gz"
+    project.s3.delete_object(Bucket=project.bucket, Key=deleted)
+    request_log.clear()
+    run_command("--noinput")
+    assert request_log.keys("PUT") == set()  # the record can't know without --verify
+    request_log.clear()
+
+    run_command("--noinput", "--verify")
+
+    assert request_log.keys("PUT") == {deleted, INDEX_KEY}
 
 
 def test_a_missing_bucket_is_a_clear_error(project: Project, staging_parent: Path) -> None:

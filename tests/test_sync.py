@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from pathlib import Path
 
 import pytest
 
-from collectsync.index import SyncIndex
+from collectsync.index import Entry, SyncIndex
 from collectsync.plan import make_plan
 from collectsync.staging import StagedSet, describe
 from collectsync.sync import Target, UploadFailed, apply_plan, read_index, with_partial_record
@@ -145,17 +146,54 @@ def test_nothing_to_upload_writes_nothing(tmp_path: Path) -> None:
     assert remote.writes == []
 
 
-def test_read_index_warns_about_a_corrupt_record() -> None:
+def read(target: Target, *, verify: bool = False) -> tuple[SyncIndex, list[str], list[str]]:
+    warnings: list[str] = []
+    notes: list[str] = []
+    return (
+        read_index(target, verify=verify, warn=warnings.append, inform=notes.append),
+        warnings,
+        notes,
+    )
+
+
+def test_a_corrupt_record_is_reported_and_rebuilt_from_a_listing() -> None:
     remote = RecordingRemote()
     remote.objects["index.json"] = b"garbage"
-    warnings: list[str] = []
+    remote.objects["a.css"] = b"body {}"
 
-    assert read_index(Target(remote, "index.json"), warnings.append) == SyncIndex()
+    index, warnings, notes = read(Target(remote, "index.json"))
+
+    assert index.files == {"a.css": Entry(hashlib.md5(b"body {}").hexdigest(), 7)}
     assert warnings == [
         "The sync index 'index.json' in memory://test is unusable (it could not be read "
-        "(JSONDecodeError('Expecting value: line 1 column 1 (char 0)'))); every staged file "
-        "will be uploaded."
+        "(JSONDecodeError('Expecting value: line 1 column 1 (char 0)'))); it will be rebuilt."
     ]
+    assert notes == [
+        "No usable sync index in memory://test: compared the staged files with a listing of "
+        "its 2 objects instead."
+    ]
+
+
+def test_a_record_is_checked_against_a_listing_only_when_asked() -> None:
+    remote = RecordingRemote()
+    remote.objects["kept.css"] = b"kept"
+    recorded = SyncIndex(
+        {
+            "kept.css": Entry(hashlib.md5(b"kept").hexdigest(), 4),
+            "deleted.css": Entry("0" * 32, 3),
+        },
+        fingerprint="inputs",
+    )
+    remote.objects["index.json"] = recorded.to_bytes()
+
+    assert read(Target(remote, "index.json"))[0] == recorded
+    verified = read(Target(remote, "index.json"), verify=True)[0]
+    assert set(verified.files) == {"kept.css"}
+    assert verified.fingerprint is None
+
+
+def test_an_empty_remote_is_a_first_deploy_without_a_note() -> None:
+    assert read(Target(RecordingRemote(), "index.json")) == (SyncIndex(), [], [])
 
 
 def test_a_new_fingerprint_alone_rewrites_only_the_index(tmp_path: Path) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from collectsync.remote import Listed
 from collectsync.staging import StagedFile
 
 FORMAT = "collectsync-index"
@@ -50,6 +52,44 @@ class SyncIndex:
     """What made the compressed variants (see staging.compressor_identity)."""
     generation: int = 0
     """How many successful deploys wrote this index; a partial record names the one it follows."""
+
+    @classmethod
+    def from_listing(
+        cls, listing: dict[str, Listed], manifest_name: str | None, own_names: set[str]
+    ) -> SyncIndex:
+        """A record rebuilt from what is remote, for buckets without a usable index."""
+        files = {
+            name: Entry(listed.md5, listed.size)
+            for name, listed in listing.items()
+            if listed.md5 is not None and name not in own_names and name != manifest_name
+        }
+        manifest = listing.get(manifest_name) if manifest_name else None
+        if manifest is None or manifest.md5 is None:
+            return cls(files)
+        return cls(files, manifest_name, Entry(manifest.md5, manifest.size))
+
+    def verified(self, listing: dict[str, Listed]) -> SyncIndex:
+        """This index without the entries the listing contradicts (deleted or altered)."""
+
+        def matches(name: str, entry: Entry) -> bool:
+            listed = listing.get(name)
+            return (
+                listed is not None and listed.size == entry.size and listed.md5 in (None, entry.md5)
+            )
+
+        files = {name: entry for name, entry in self.files.items() if matches(name, entry)}
+        keep_manifest = (
+            self.manifest is not None
+            and self.manifest_name is not None
+            and matches(self.manifest_name, self.manifest)
+        )
+        return dataclasses.replace(
+            self,
+            files=files,
+            manifest_name=self.manifest_name if keep_manifest else None,
+            manifest=self.manifest if keep_manifest else None,
+            fingerprint=None,
+        )
 
     def holds(self, staged: StagedFile) -> bool:
         entry = self.files.get(staged.name)

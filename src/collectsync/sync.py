@@ -40,18 +40,42 @@ class Target:
         return f"{self.index_name}.partial"
 
 
-def read_index(target: Target, warn: Callable[[str], None]) -> SyncIndex:
+def read_index(
+    target: Target,
+    *,
+    verify: bool,
+    warn: Callable[[str], None],
+    inform: Callable[[str], None],
+) -> SyncIndex:
+    """The remote record; rebuilt from a listing when missing or unusable, checked if asked."""
     data = target.content.read(target.index_name)
-    if data is None:
-        return SyncIndex()
-    try:
-        return SyncIndex.from_bytes(data)
-    except CorruptIndex as error:
-        warn(
-            f"The sync index '{target.index_name}' in {target.content.destination} is "
-            f"unusable ({error}); every staged file will be uploaded."
+    index = None
+    if data is not None:
+        try:
+            index = SyncIndex.from_bytes(data)
+        except CorruptIndex as error:
+            warn(
+                f"The sync index '{target.index_name}' in {target.content.destination} is "
+                f"unusable ({error}); it will be rebuilt."
+            )
+    if index is not None and not verify:
+        return index
+    listing = target.content.listing()
+    if listing is None:
+        return index or SyncIndex()
+    if index is not None:
+        return index.verified(listing)
+    same_remote = target.manifest is target.content
+    own_names = {target.index_name, target.partial_name}
+    rebuilt = SyncIndex.from_listing(
+        listing, target.manifest_name if same_remote else None, own_names
+    )
+    if listing:
+        inform(
+            f"No usable sync index in {target.content.destination}: compared the staged "
+            f"files with a listing of its {len(listing)} objects instead."
         )
-        return SyncIndex()
+    return rebuilt
 
 
 def with_partial_record(target: Target, index: SyncIndex) -> SyncIndex:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -10,6 +11,15 @@ from django.conf import STATICFILES_STORAGE_ALIAS
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class Listed:
+    """An object as a listing shows it."""
+
+    size: int
+    md5: str | None
+    """None when the listing can't tell (S3 multipart or KMS-encrypted objects)."""
 
 
 class RemoteError(Exception):
@@ -28,6 +38,9 @@ class Remote(Protocol):
         """Write the file at ``path`` under ``name``, overwriting in place. Thread-safe."""
 
     def write_bytes(self, name: str, data: bytes) -> None: ...
+
+    def listing(self) -> dict[str, Listed] | None:
+        """Every object under the location by name, or None if this remote can't list."""
 
 
 def configured_backend() -> dict[str, Any]:

@@ -35,6 +35,9 @@ class StorageRemote:
             ) from error
         return data
 
+    def listing(self) -> None:
+        return None  # a generic storage can list names but not contents' checksums
+
     def write(self, name: str, path: Path, md5: str) -> None:
         with path.open("rb") as handle:
             self._save(name, File(handle, name=name))

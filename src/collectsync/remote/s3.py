@@ -18,7 +18,7 @@ from botocore.exceptions import (
 )
 
 from collectsync.conf import conf
-from collectsync.remote import RemoteError, join_key
+from collectsync.remote import Listed, RemoteError, join_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -80,6 +80,25 @@ class S3Remote:
         except BotoCoreError as error:
             raise RemoteError(explain(error, self.bucket, key)) from error
         return data
+
+    def listing(self) -> dict[str, Listed]:
+        prefix = f"{self.location}/" if self.location else ""
+        objects: dict[str, Listed] = {}
+        try:
+            pages = (
+                self._client()
+                .get_paginator("list_objects_v2")
+                .paginate(Bucket=self.bucket, Prefix=prefix)
+            )
+            for page in pages:
+                for item in page.get("Contents", []):
+                    etag = item["ETag"].strip('"')
+                    # Only a single-part, non-KMS upload has its MD5 as ETag: 32 hex digits.
+                    md5 = etag if len(etag) == 32 and "-" not in etag else None
+                    objects[item["Key"].removeprefix(prefix)] = Listed(item["Size"], md5)
+        except (ClientError, BotoCoreError) as error:
+            raise RemoteError(explain(error, self.bucket, prefix or "/")) from error
+        return objects
 
     def write(self, name: str, path: Path, md5: str) -> None:
         key = join_key(self.location, name)

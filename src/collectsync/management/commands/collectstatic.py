@@ -66,6 +66,12 @@ class Command(collectstatic.Command):
             help="Upload with N parallel workers (default: COLLECTSYNC_WORKERS).",
         )
         parser.add_argument(
+            "--verify",
+            action="store_true",
+            help="Check the remote record against a listing of the bucket and upload "
+            "whatever is missing or altered.",
+        )
+        parser.add_argument(
             "--disable-collectsync",
             action="store_true",
             help="Run Django's stock collectstatic.",
@@ -113,13 +119,18 @@ class Command(collectstatic.Command):
             manifest=manifest[0] if manifest else None,
             manifest_name=manifest[1] if manifest else None,
         )
-        index = read_index(target, warn=self.stderr.write)
+        index = read_index(
+            target,
+            verify=options["verify"],
+            warn=self.stderr.write,
+            inform=lambda message: self.log(message, level=1),
+        )
         fingerprint, source_count = input_fingerprint(
             self.ignore_patterns,
             post_process=self.post_process,
             manifest_name=target.manifest_name,
         )
-        skip_staging = not (options["force_sync"] or options["keep_local"])
+        skip_staging = not (options["force_sync"] or options["keep_local"] or options["verify"])
         if skip_staging and fingerprint == index.fingerprint:
             if self.verbosity < 1:
                 return None
