@@ -3,6 +3,7 @@
 Each request is passed to ``decide(method, key, attempt)``, where ``attempt`` counts the
 requests seen so far with that method and key (1 for the first). It answers one of:
 ``"pass"`` (forward to LocalStack), ``"503"`` (answer 503 SlowDown without forwarding),
+``"403"`` (answer 403 AccessDenied),
 ``"reset"`` (close the connection without answering) or ``"stall"`` (wait, then close).
 """
 
@@ -18,9 +19,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-Action = Literal["pass", "503", "reset", "stall"]
+Action = Literal["pass", "403", "503", "reset", "stall"]
 Decide = Callable[[str, str, int], Action]
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
+ACCESS_DENIED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+)
 SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
@@ -52,7 +57,9 @@ class FaultProxy:
                 action = proxy.decide(self.command, key, attempt)
                 if action != "pass":
                     proxy.faults.append((self.command, key, action))
-                if action == "503":
+                if action == "403":
+                    self.answer(403, [("Content-Type", "application/xml")], ACCESS_DENIED)
+                elif action == "503":
                     self.answer(503, [("Content-Type", "application/xml")], SLOW_DOWN)
                 elif action in ("reset", "stall"):
                     if action == "stall":

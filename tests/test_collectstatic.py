@@ -531,3 +531,32 @@ def test_sigterm_during_staging_cleans_up_and_switches_nothing(
     assert "CommandError: Interrupted: the manifest and the sync index are unchanged" in err
     assert list(temp.iterdir()) == []
     assert project.object_keys() == set()
+
+
+def test_awkward_names_empty_and_large_files_and_symlinked_dirs_deploy_intact(
+    project: Project, tmp_path: Path
+) -> None:
+    odd = {
+        "docs/a name with spaces.txt": b"spaces",
+        "docs/unicodé ünïcode 文字.txt": b"unicode",
+        "docs/percent%20and%.txt": b"percent",
+        "docs/hash#and?question.txt": b"hash and question",
+        "docs/empty.txt": b"",
+    }
+    for name, data in odd.items():
+        (project.source / name).parent.mkdir(parents=True, exist_ok=True)
+        (project.source / name).write_bytes(data)
+    large = os.urandom(50 * 1024 * 1024)  # incompressible, as large media is
+    (project.source / "media").mkdir()
+    (project.source / "media/large.jpg").write_bytes(large)
+    linked = tmp_path / "elsewhere"
+    linked.mkdir()
+    (linked / "linked.js").write_text("var linked = true;")
+    (project.source / "vendor").symlink_to(linked, target_is_directory=True)
+
+    run_command("--noinput")
+
+    for name, data in odd.items():
+        assert project.read(f"{LOCATION}/{name}") == data
+    assert project.read(f"{LOCATION}/media/large.jpg") == large
+    assert project.read(f"{LOCATION}/vendor/linked.js") == b"var linked = true;"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -91,3 +92,40 @@ def test_retries_are_added_only_when_the_storage_sets_none() -> None:
 
 def retries_of(config: Config) -> object:
     return getattr(config, "retries", None)
+
+
+def test_access_denied_names_the_bucket_never_the_secret(
+    project: Project, staging_parent: Path
+) -> None:
+    secret = "s3cr3t-value-that-must-not-leak"
+    with through_proxy(project, lambda method, key, attempt: "403") as proxy:
+        project.storage_options(endpoint_url=proxy.endpoint, secret_key=secret)
+        with pytest.raises(CommandError) as caught:
+            run_command("--noinput")
+
+    assert str(caught.value) == (
+        f"Access to bucket '{project.bucket}' was denied (AccessDenied) for "
+        f"'{INDEX_KEY}'; check the credentials and the bucket's policy."
+    )
+    assert secret not in str(caught.value)
+    assert list(staging_parent.iterdir()) == []
+    assert project.object_keys() == set()
+
+
+def test_missing_credentials_are_one_sentence(
+    project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    project.storage_options(access_key=None, secret_key=None)
+
+    with pytest.raises(CommandError) as caught:
+        run_command("--noinput")
+
+    assert str(caught.value) == (
+        f"No AWS credentials were found for bucket '{project.bucket}'; set "
+        "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the storage's credentials."
+    )
