@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from pathlib import Path
 
 from collectsync.remote import Listed
+from collectsync.staging import StagedFile
 
 
 class RecordingRemote:
@@ -27,8 +27,8 @@ class RecordingRemote:
     def read(self, name: str) -> bytes | None:
         return self.objects.get(name)
 
-    def write(self, name: str, path: Path, md5: str) -> None:
-        self.write_bytes(name, path.read_bytes())
+    def write(self, staged: StagedFile) -> None:
+        self.write_bytes(staged.name, staged.path.read_bytes())
 
     def write_bytes(self, name: str, data: bytes) -> None:
         if name in self.failing:

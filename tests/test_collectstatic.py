@@ -560,3 +560,30 @@ def test_awkward_names_empty_and_large_files_and_symlinked_dirs_deploy_intact(
         assert project.read(f"{LOCATION}/{name}") == data
     assert project.read(f"{LOCATION}/media/large.jpg") == large
     assert project.read(f"{LOCATION}/vendor/linked.js") == b"var linked = true;"
+
+
+def test_hashed_names_are_cached_forever_and_the_rest_briefly(project: Project) -> None:
+    run_command("--noinput")
+
+    def cache_control(name: str) -> str | None:
+        head = project.s3.head_object(Bucket=project.bucket, Key=f"{LOCATION}/{name}")
+        return head.get("CacheControl")
+
+    hashed = project.manifest_paths()["css/theme.css"]
+    for name in (hashed, f"{hashed}.gz", f"{hashed}.br", project.manifest_paths()["img/logo.png"]):
+        assert cache_control(name) == "public, max-age=31536000, immutable"
+    for name in ("css/theme.css", "css/theme.css.br", "img/logo.png", "staticfiles.json"):
+        assert cache_control(name) == "public, max-age=300"
+
+
+def test_cache_policies_are_settings(project: Project) -> None:
+    project.settings.COLLECTSYNC_IMMUTABLE_CACHE_CONTROL = "max-age=99"
+    project.settings.COLLECTSYNC_MUTABLE_CACHE_CONTROL = None
+
+    run_command("--noinput")
+
+    hashed = project.manifest_paths()["css/theme.css"]
+    head = project.s3.head_object(Bucket=project.bucket, Key=f"{LOCATION}/{hashed}")
+    assert head["CacheControl"] == "max-age=99"
+    head = project.s3.head_object(Bucket=project.bucket, Key=f"{LOCATION}/css/theme.css")
+    assert "CacheControl" not in head

@@ -7,6 +7,7 @@ from django.core.files.storage import FileSystemStorage
 
 from collectsync.remote import RemoteError, join_key
 from collectsync.remote.django import StorageRemote
+from collectsync.staging import StagedFile
 
 
 @pytest.mark.parametrize(
@@ -33,7 +34,7 @@ def test_a_filesystem_manifest_storage_is_replaced_in_place(tmp_path: Path) -> N
     source = tmp_path / "new.json"
     source.write_text("new")
 
-    remote.write("staticfiles.json", source, md5="unused")
+    remote.write(StagedFile("staticfiles.json", source, md5="unused", size=3))
 
     assert remote.read("staticfiles.json") == b"new"
     assert remote.read("missing.json") is None

@@ -7,6 +7,8 @@ from typing import Any
 from django.conf import settings
 
 DEFAULT_LOCAL_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+MUTABLE_CACHE_CONTROL = "public, max-age=300"
 
 
 class Settings:
@@ -27,6 +29,18 @@ class Settings:
     def INDEX_NAME(self) -> str:
         """Name, inside the remote storage, of collectsync's record of what is there."""
         return str(getattr(settings, "COLLECTSYNC_INDEX_NAME", ".collectsync-index.json"))
+
+    @property
+    def IMMUTABLE_CACHE_CONTROL(self) -> str | None:
+        """Cache-Control for hashed names, whose content never changes under the same name."""
+        value = getattr(settings, "COLLECTSYNC_IMMUTABLE_CACHE_CONTROL", IMMUTABLE_CACHE_CONTROL)
+        return None if value is None else str(value)
+
+    @property
+    def MUTABLE_CACHE_CONTROL(self) -> str | None:
+        """Cache-Control for unhashed names and the manifest, which change between deploys."""
+        value = getattr(settings, "COLLECTSYNC_MUTABLE_CACHE_CONTROL", MUTABLE_CACHE_CONTROL)
+        return None if value is None else str(value)
 
     @property
     def MAX_ATTEMPTS(self) -> int:

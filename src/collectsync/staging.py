@@ -41,6 +41,8 @@ class StagedFile:
     """For a compressed variant: the md5 of the staged file it was made from."""
     variants: tuple[str, ...] | None = None
     """For a file compressed in this run: the suffixes of the variants that came out."""
+    immutable: bool = False
+    """A hashed name (or a variant of one): its content never changes under this name."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ def scan(
         name = path.relative_to(root).as_posix()
         described[name] = describe(root, path, known_md5s.get(name))
     compressed = compression.compressed if compression else None
+    manifest_file = described.get(manifest_name) if manifest_name else None
+    hashed = hashed_names(manifest_file.path) if manifest_file else set()
     files: list[StagedFile] = []
     manifest: StagedFile | None = None
     for name, staged in described.items():
@@ -151,7 +155,10 @@ def scan(
             variants = tuple(s for s in VARIANT_SUFFIXES if name + s in described)
         files.append(
             dataclasses.replace(
-                staged, source_md5=source.md5 if source else None, variants=variants
+                staged,
+                source_md5=source.md5 if source else None,
+                variants=variants,
+                immutable=(source.name if source else name) in hashed,
             )
         )
     return StagedSet(
@@ -189,6 +196,15 @@ def explain_failure(error: ValueError | OSError) -> str:
         )
     first_line = message.splitlines()[0] if message else repr(error)
     return f"Staging failed: {first_line}. Nothing was uploaded."
+
+
+def hashed_names(manifest: Path) -> set[str]:
+    """The hashed names a Django manifest maps to."""
+    try:
+        paths = json.loads(manifest.read_bytes())["paths"]
+        return {str(name) for name in paths.values()}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return set()  # not a manifest Django wrote: treat every name as mutable
 
 
 def file_md5(path: Path) -> str:

@@ -124,7 +124,7 @@ def apply_plan(
             raise UploadFailed(failures)
     if plan.manifest is not None:
         assert target.manifest is not None
-        target.manifest.write(plan.manifest.name, plan.manifest.path, plan.manifest.md5)
+        target.manifest.write(plan.manifest)
         on_uploaded(plan.manifest)
     updated = index.updated(
         plan.staged_content, plan.manifest, fingerprint=fingerprint, compressor=compressor

@@ -32,7 +32,7 @@ def upload_parallel(
     )
     failures: list[Failure] = []
     try:
-        futures = {pool.submit(remote.write, f.name, f.path, f.md5): f for f in files}
+        futures = {pool.submit(remote.write, f): f for f in files}
         for future in as_completed(futures):
             error = future.exception()
             if error is None:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.conf import STATICFILES_STORAGE_ALIAS
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from collectsync.staging import StagedFile
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,8 @@ class Remote(Protocol):
     def read(self, name: str) -> bytes | None:
         """The object's bytes, or None when there is no such object."""
 
-    def write(self, name: str, path: Path, md5: str) -> None:
-        """Write the file at ``path`` under ``name``, overwriting in place. Thread-safe."""
+    def write(self, staged: StagedFile) -> None:
+        """Write the staged file under its name, overwriting in place. Thread-safe."""
 
     def write_bytes(self, name: str, data: bytes) -> None: ...
 

@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage
 
 from collectsync.remote import RemoteError, join_key
+from collectsync.staging import StagedFile
 
 
 class StorageRemote:
@@ -38,9 +39,9 @@ class StorageRemote:
     def listing(self) -> None:
         return None  # a generic storage can list names but not contents' checksums
 
-    def write(self, name: str, path: Path, md5: str) -> None:
-        with path.open("rb") as handle:
-            self._save(name, File(handle, name=name))
+    def write(self, staged: StagedFile) -> None:
+        with staged.path.open("rb") as handle:
+            self._save(staged.name, File(handle, name=staged.name))
 
     def write_bytes(self, name: str, data: bytes) -> None:
         self._save(name, ContentFile(data, name=name))

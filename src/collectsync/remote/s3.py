@@ -6,7 +6,6 @@ import base64
 import hashlib
 import mimetypes
 import threading
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from botocore.config import Config
@@ -19,6 +18,7 @@ from botocore.exceptions import (
 
 from collectsync.conf import conf
 from collectsync.remote import Listed, RemoteError, join_key
+from collectsync.staging import StagedFile
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -100,16 +100,19 @@ class S3Remote:
             raise RemoteError(explain(error, self.bucket, prefix or "/")) from error
         return objects
 
-    def write(self, name: str, path: Path, md5: str) -> None:
-        key = join_key(self.location, name)
-        with path.open("rb") as body:
-            self._put(key, body, md5)
+    def write(self, staged: StagedFile) -> None:
+        key = join_key(self.location, staged.name)
+        cache_control = (
+            conf.IMMUTABLE_CACHE_CONTROL if staged.immutable else conf.MUTABLE_CACHE_CONTROL
+        )
+        with staged.path.open("rb") as body:
+            self._put(key, body, staged.md5, cache_control)
 
     def write_bytes(self, name: str, data: bytes) -> None:
         key = join_key(self.location, name)
-        self._put(key, data, hashlib.md5(data).hexdigest())
+        self._put(key, data, hashlib.md5(data).hexdigest(), cache_control=None)
 
-    def _put(self, key: str, body: IO[bytes] | bytes, md5: str) -> None:
+    def _put(self, key: str, body: IO[bytes] | bytes, md5: str, cache_control: str | None) -> None:
         # ContentMD5 makes S3 reject a body that was corrupted on the way.
         content_md5 = base64.b64encode(bytes.fromhex(md5)).decode()
         try:
@@ -118,14 +121,19 @@ class S3Remote:
                 Key=key,
                 Body=body,
                 ContentMD5=content_md5,
-                **self.write_parameters(key),
+                **self.write_parameters(key, cache_control),
             )
         except (ClientError, BotoCoreError) as error:
             raise RemoteError(explain(error, self.bucket, key)) from error
 
-    def write_parameters(self, key: str) -> dict[str, Any]:
-        """The parameters django-storages itself would send for ``key``."""
+    def write_parameters(self, key: str, cache_control: str | None = None) -> dict[str, Any]:
+        """The parameters django-storages itself would send for ``key``, and a cache policy.
+
+        The storage's own CacheControl (``AWS_S3_OBJECT_PARAMETERS``) wins over ours.
+        """
         params: dict[str, Any] = dict(self._storage.get_object_parameters(key))
+        if cache_control and "CacheControl" not in params:
+            params["CacheControl"] = cache_control
         if "ContentType" not in params:
             content_type, encoding = mimetypes.guess_type(key)
             params["ContentType"] = content_type or self._storage.default_content_type
