@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections import Counter
 
 from collectsync.remote import Listed
 from collectsync.staging import StagedFile
@@ -17,6 +18,7 @@ class RecordingRemote:
         self.writes: list[str] = []
         self.failing = failing or set()
         self._lock = threading.Lock()
+        self.requests: Counter[str] = Counter()
 
     def listing(self) -> dict[str, Listed]:
         return {

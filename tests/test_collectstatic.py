@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import mimetypes
 import os
 import re
@@ -587,3 +588,47 @@ def test_cache_policies_are_settings(project: Project) -> None:
     assert head["CacheControl"] == "max-age=99"
     head = project.s3.head_object(Bucket=project.bucket, Key=f"{LOCATION}/css/theme.css")
     assert "CacheControl" not in head
+
+
+def test_json_report_matches_what_was_sent(
+    project: Project, request_log: RequestLog, tmp_path: Path
+) -> None:
+    path = tmp_path / "report.json"
+
+    run_command("--noinput", "--json-report", str(path))
+    sent = len(request_log.requests)
+
+    report = json.loads(path.read_text())
+    uploaded = project.object_keys() - {INDEX_KEY}
+    assert report["destination"] == f"s3://{project.bucket}/static"
+    assert report["staging_skipped"] is False
+    assert report["source_files"] == 6
+    assert report["staged_files"] == report["uploaded_files"] == len(uploaded)
+    assert report["unchanged_files"] == 0
+    assert report["bytes_uploaded"] == sum(len(project.read(key)) for key in uploaded)
+    assert set(report["seconds"]) == {"total", "staging", "upload"}
+    # GETs of the missing index and partial record, one LIST of the empty location, then a
+    # PUT per file and one for the index.
+    assert report["requests"] == {"GET": 2, "LIST": 1, "PUT": len(uploaded) + 1}
+    assert sent == sum(report["requests"].values())
+
+
+def test_json_report_of_a_skipped_deploy(project: Project, tmp_path: Path) -> None:
+    run_command("--noinput")
+    path = tmp_path / "report.json"
+
+    run_command("--noinput", "--json-report", str(path))
+
+    report = json.loads(path.read_text())
+    assert report["staging_skipped"] is True
+    assert report["uploaded_files"] == 0
+    assert report["requests"] == {"GET": 1}
+
+
+def test_json_report_to_an_unwritable_path_is_a_clear_error(
+    project: Project, tmp_path: Path
+) -> None:
+    target = tmp_path / "missing-dir" / "report.json"
+
+    with pytest.raises(CommandError, match=r"Could not write the JSON report to '.*report\.json'"):
+        run_command("--noinput", "--json-report", str(target))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from collectsync.plan import Plan
@@ -56,3 +57,31 @@ def plan_lines(plan: Plan) -> Iterator[str]:
         yield f"Would upload '{staged.name}' (changed)"
     if plan.manifest is not None:
         yield f"Would upload '{plan.manifest.name}' (manifest, last)"
+
+
+def json_report(
+    destination: str,
+    *,
+    source_count: int,
+    plan: Plan | None,
+    seconds: dict[str, float],
+    requests: dict[str, int],
+    dry_run: bool,
+) -> str:
+    """The run, for deploy pipelines. ``plan`` is None when staging was skipped."""
+    uploads = plan.uploads if plan and not dry_run else []
+    document = {
+        "destination": destination,
+        "dry_run": dry_run,
+        "staging_skipped": plan is None,
+        "source_files": source_count,
+        "staged_files": plan.staged_count if plan else 0,
+        "uploaded_files": len(uploads),
+        "unchanged_files": plan.staged_count - len(plan.uploads) if plan else 0,
+        "planned_uploads": len(plan.uploads) if plan else 0,
+        "compression_skipped": plan.compression_skipped if plan else 0,
+        "bytes_uploaded": sum(f.size for f in uploads),
+        "seconds": {name: round(value, 3) for name, value in seconds.items()},
+        "requests": dict(sorted(requests.items())),
+    }
+    return json.dumps(document, indent=2) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
@@ -29,6 +30,9 @@ class RemoteError(Exception):
 
 
 class Remote(Protocol):
+    requests: Counter[str]
+    """Requests made so far, by operation (GET, PUT, LIST)."""
+
     @property
     def destination(self) -> str:
         """Where files go, as a user would write it (``s3://bucket/prefix``)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from pathlib import Path
 
 from django.core.files.base import ContentFile, File
@@ -17,6 +18,7 @@ class StorageRemote:
         self._storage = storage
         # Storages make no promise of thread safety, so writes through one take turns.
         self._lock = threading.Lock()
+        self.requests: Counter[str] = Counter()
 
     @property
     def destination(self) -> str:
@@ -25,6 +27,7 @@ class StorageRemote:
         return type(self._storage).__name__
 
     def read(self, name: str) -> bytes | None:
+        self.requests["GET"] += 1
         try:
             if not self._storage.exists(name):
                 return None
@@ -49,6 +52,7 @@ class StorageRemote:
     def _save(self, name: str, content: File[bytes]) -> None:
         join_key("", name)
         with self._lock:
+            self.requests["PUT"] += 1
             try:
                 if isinstance(self._storage, FileSystemStorage):
                     replace_file(Path(self._storage.path(name)), content)

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import mimetypes
 import threading
+from collections import Counter
 from typing import IO, TYPE_CHECKING, Any
 
 from botocore.config import Config
@@ -48,6 +49,12 @@ class S3Remote:
         self._session_lock = threading.Lock()
         self._clients = threading.local()
         self._client_config = with_retries(storage.client_config)
+        self.requests: Counter[str] = Counter()
+        self._requests_lock = threading.Lock()
+
+    def _count(self, operation: str) -> None:
+        with self._requests_lock:
+            self.requests[operation] += 1
 
     @property
     def destination(self) -> str:
@@ -70,6 +77,7 @@ class S3Remote:
 
     def read(self, name: str) -> bytes | None:
         key = join_key(self.location, name)
+        self._count("GET")
         try:
             response = self._client().get_object(Bucket=self.bucket, Key=key)
             data: bytes = response["Body"].read()
@@ -91,6 +99,7 @@ class S3Remote:
                 .paginate(Bucket=self.bucket, Prefix=prefix)
             )
             for page in pages:
+                self._count("LIST")
                 for item in page.get("Contents", []):
                     etag = item["ETag"].strip('"')
                     # Only a single-part, non-KMS upload has its MD5 as ETag: 32 hex digits.
@@ -115,6 +124,7 @@ class S3Remote:
     def _put(self, key: str, body: IO[bytes] | bytes, md5: str, cache_control: str | None) -> None:
         # ContentMD5 makes S3 reject a body that was corrupted on the way.
         content_md5 = base64.b64encode(bytes.fromhex(md5)).decode()
+        self._count("PUT")
         try:
             self._client().put_object(
                 Bucket=self.bucket,

@@ -6,6 +6,7 @@ import dataclasses
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from collectsync import staging
 from collectsync.conf import conf
 from collectsync.fingerprint import input_fingerprint
 from collectsync.index import SyncIndex
-from collectsync.plan import make_plan
+from collectsync.plan import Plan, make_plan
 from collectsync.remote import (
     RemoteError,
     build_remote_storage,
@@ -29,7 +30,7 @@ from collectsync.remote import (
     manifest_remote,
     open_remote,
 )
-from collectsync.report import plan_lines, summary, unchanged_summary
+from collectsync.report import json_report, plan_lines, summary, unchanged_summary
 from collectsync.staging import StagedFile, StagedSet
 from collectsync.sync import (
     Target,
@@ -70,6 +71,11 @@ class Command(collectstatic.Command):
             action="store_true",
             help="Check the remote record against a listing of the bucket and upload "
             "whatever is missing or altered.",
+        )
+        parser.add_argument(
+            "--json-report",
+            metavar="PATH",
+            help="Write counts, bytes, durations and S3 requests as JSON to PATH.",
         )
         parser.add_argument(
             "--disable-collectsync",
@@ -132,20 +138,23 @@ class Command(collectstatic.Command):
         )
         skip_staging = not (options["force_sync"] or options["keep_local"] or options["verify"])
         if skip_staging and fingerprint == index.fingerprint:
+            elapsed = time.monotonic() - started
+            self.write_json_report(
+                options, target, source_count=source_count, plan=None, seconds={"total": elapsed}
+            )
             if self.verbosity < 1:
                 return None
             return unchanged_summary(
-                remote.destination,
-                source_count,
-                elapsed=time.monotonic() - started,
-                dry_run=self.dry_run,
+                remote.destination, source_count, elapsed=elapsed, dry_run=self.dry_run
             )
         index = with_partial_record(target, index)
+        staging_started = time.monotonic()
         compressor = staging.compressor_identity()
         with staging.staging_dir(keep=options["keep_local"]) as root:
             known = SyncIndex() if options["force_sync"] else index
             staged = self.stage(root, target.manifest_name, options, known, compressor)
             plan = make_plan(staged, index, force=options["force_sync"])
+            upload_started = time.monotonic()
             if options["keep_local"]:
                 self.stdout.write(f"Staged files kept in '{root}'.")
             if self.dry_run:
@@ -161,14 +170,47 @@ class Command(collectstatic.Command):
                     workers=workers,
                     on_uploaded=self.uploaded,
                 )
+        finished = time.monotonic()
+        seconds = {
+            "total": finished - started,
+            "staging": upload_started - staging_started,
+            "upload": finished - upload_started,
+        }
+        self.write_json_report(
+            options, target, source_count=source_count, plan=plan, seconds=seconds
+        )
         if self.verbosity < 1:
             return None
-        return summary(
-            plan,
-            remote.destination,
-            elapsed=time.monotonic() - started,
+        return summary(plan, remote.destination, elapsed=seconds["total"], dry_run=self.dry_run)
+
+    def write_json_report(
+        self,
+        options: dict[str, Any],
+        target: Target,
+        *,
+        source_count: int,
+        plan: Plan | None,
+        seconds: dict[str, float],
+    ) -> None:
+        if not options["json_report"]:
+            return
+        requests = Counter(target.content.requests)
+        if target.manifest is not None and target.manifest is not target.content:
+            requests.update(target.manifest.requests)
+        report = json_report(
+            target.content.destination,
+            source_count=source_count,
+            plan=plan,
+            seconds=seconds,
+            requests=dict(requests),
             dry_run=self.dry_run,
         )
+        try:
+            Path(options["json_report"]).write_text(report)
+        except OSError as error:
+            raise CommandError(
+                f"Could not write the JSON report to '{options['json_report']}': {error.strerror}."
+            ) from error
 
     def confirm(self, destination: str) -> None:
         message = ["\n"]
