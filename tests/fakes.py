@@ -3,8 +3,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import Counter
+from collections.abc import Callable
 
-from collectsync.remote import Listed
+from collectsync.remote import ConcurrentUpdate, Listed
 from collectsync.staging import StagedFile
 
 
@@ -19,6 +20,8 @@ class RecordingRemote:
         self.failing = failing or set()
         self._lock = threading.Lock()
         self.requests: Counter[str] = Counter()
+        self.last_read: dict[str, bytes | None] = {}
+        self.before_conditional_write: Callable[[RecordingRemote], None] | None = None
 
     def listing(self) -> dict[str, Listed]:
         return {
@@ -27,14 +30,20 @@ class RecordingRemote:
         }
 
     def read(self, name: str) -> bytes | None:
+        self.last_read[name] = self.objects.get(name)
         return self.objects.get(name)
 
     def write(self, staged: StagedFile) -> None:
         self.write_bytes(staged.name, staged.path.read_bytes())
 
-    def write_bytes(self, name: str, data: bytes) -> None:
+    def write_bytes(self, name: str, data: bytes, *, if_unchanged: bool = False) -> None:
+        if if_unchanged and self.before_conditional_write:
+            self.before_conditional_write(self)
+        if if_unchanged and name in self.last_read and self.objects[name] != self.last_read[name]:
+            raise ConcurrentUpdate(f"'{name}' changed")
         if name in self.failing:
             raise OSError(f"injected failure for {name}")
         with self._lock:
             self.objects[name] = data
+            self.last_read[name] = data
             self.writes.append(name)

@@ -89,3 +89,23 @@ def test_variants_recorded_earlier_survive_a_run_that_did_not_compress() -> None
     assert index.updated([not_compressed], None).files["a.css"].variants == (".gz",)
     edited = StagedFile("a.css", Path("a.css"), "2" * 32, 10)
     assert index.updated([edited], None).files["a.css"].variants is None
+
+
+def test_merging_keeps_what_both_agree_on() -> None:
+    mine = SyncIndex().updated([staged("a.css"), staged("both.css"), staged("clash.css")], None)
+    mine = mine.updated([], staged("staticfiles.json", "9" * 32), compressor="z")
+    theirs = SyncIndex(generation=4).updated(
+        [staged("b.css"), staged("both.css"), staged("clash.css", md5="e" * 32)],
+        staged("staticfiles.json", "9" * 32),
+        compressor="z",
+    )
+
+    merged = mine.merged_with(theirs)
+
+    assert set(merged.files) == {"a.css", "b.css", "both.css"}
+    assert merged.manifest_name == "staticfiles.json"
+    assert merged.compressor == "z"
+    assert merged.generation == 4
+    other_manifest = theirs.updated([], staged("staticfiles.json", "8" * 32), compressor="y")
+    assert mine.merged_with(other_manifest).manifest is None
+    assert mine.merged_with(other_manifest).compressor is None

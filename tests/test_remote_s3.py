@@ -11,6 +11,7 @@ import pytest
 from botocore.config import Config
 from django.core.management.base import CommandError
 
+from collectsync.index import Entry, SyncIndex
 from collectsync.remote.s3 import with_retries
 from tests.conftest import INDEX_KEY, LOCATION, MANIFEST_KEY, Project, RequestLog, run_command
 from tests.faultproxy import Action, Decide, FaultProxy
@@ -129,3 +130,22 @@ def test_missing_credentials_are_one_sentence(
         f"No AWS credentials were found for bucket '{project.bucket}'; set "
         "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the storage's credentials."
     )
+
+
+def test_a_concurrent_deploy_is_merged_not_overwritten(project: Project) -> None:
+    theirs = SyncIndex({"theirs.css": Entry("1" * 32, 2)}, generation=1)
+
+    def another_deploy_writes_its_index(method: str, key: str, attempt: int) -> Action:
+        if method == "PUT" and key.endswith("theme.css") and attempt == 1:
+            project.s3.put_object(Bucket=project.bucket, Key=INDEX_KEY, Body=theirs.to_bytes())
+        return "pass"
+
+    with through_proxy(project, another_deploy_writes_its_index) as proxy:
+        _, err = run_command("--noinput")
+
+    assert "Another deploy updated the sync index in" in err
+    assert ("PUT", INDEX_KEY) in proxy.attempts
+    written = SyncIndex.from_bytes(project.read(INDEX_KEY))
+    assert "theirs.css" in written.files
+    assert "css/theme.css" in written.files
+    assert written.generation == 2

@@ -8,10 +8,15 @@ import pytest
 
 from collectsync.index import Entry, SyncIndex
 from collectsync.plan import make_plan
+from collectsync.remote import RemoteError
 from collectsync.staging import StagedSet, describe
 from collectsync.sync import Target, UploadFailed, apply_plan, read_index, with_partial_record
 from tests.fakes import RecordingRemote
 from tests.test_index import staged as staged_file
+
+
+def unexpected(warning: str) -> None:
+    raise AssertionError(f"unexpected warning: {warning}")
 
 
 def staged_set(root: Path, names: list[str]) -> StagedSet:
@@ -33,6 +38,7 @@ def test_content_first_then_manifest_then_index(tmp_path: Path) -> None:
         compressor=None,
         workers=4,
         on_uploaded=lambda f: None,
+        warn=unexpected,
     )
 
     assert sorted(remote.writes[:2]) == ["a.css", "b.js"]
@@ -59,6 +65,7 @@ def test_a_failed_upload_writes_neither_manifest_nor_index(tmp_path: Path) -> No
             compressor=None,
             workers=2,
             on_uploaded=lambda f: uploaded.append(f.name),
+            warn=unexpected,
         )
 
     assert str(caught.value).startswith(
@@ -89,6 +96,7 @@ def test_new_files_go_before_changed_ones(tmp_path: Path) -> None:
             compressor=None,
             workers=2,
             on_uploaded=lambda f: None,
+            warn=unexpected,
         )
 
     assert remote.writes == ["index.json.partial"]
@@ -122,6 +130,7 @@ def test_each_successful_write_is_a_new_generation(tmp_path: Path) -> None:
         compressor=None,
         workers=1,
         on_uploaded=lambda f: None,
+        warn=unexpected,
     )
 
     assert written.generation == 8
@@ -141,6 +150,7 @@ def test_nothing_to_upload_writes_nothing(tmp_path: Path) -> None:
         compressor=None,
         workers=1,
         on_uploaded=lambda f: None,
+        warn=unexpected,
     )
 
     assert remote.writes == []
@@ -209,7 +219,75 @@ def test_a_new_fingerprint_alone_rewrites_only_the_index(tmp_path: Path) -> None
         compressor=None,
         workers=1,
         on_uploaded=lambda f: None,
+        warn=unexpected,
     )
 
     assert remote.writes == ["index.json"]
     assert SyncIndex.from_bytes(remote.objects["index.json"]).fingerprint == "inputs-2"
+
+
+def test_a_deploy_that_lost_a_race_merges_what_both_can_vouch_for(tmp_path: Path) -> None:
+    remote = RecordingRemote()
+    staged = staged_set(tmp_path, ["shared.css", "mine.css"])
+    mine = {f.name: f for f in staged.files}
+    theirs = SyncIndex(
+        {
+            "shared.css": Entry("0" * 32, 1),  # they uploaded other bytes under this name
+            "theirs.css": Entry("1" * 32, 2),
+        },
+        generation=5,
+    )
+
+    def another_deploy_finishes_first(remote: RecordingRemote) -> None:
+        if remote.objects.get("index.json") is None:
+            remote.objects["index.json"] = theirs.to_bytes()
+
+    remote.read("index.json")  # this deploy read "no index"
+    remote.before_conditional_write = another_deploy_finishes_first
+    warnings: list[str] = []
+
+    written = apply_plan(
+        make_plan(staged, SyncIndex(), force=False),
+        SyncIndex(),
+        Target(remote, "index.json", remote, "staticfiles.json"),
+        fingerprint="mine",
+        compressor=None,
+        workers=2,
+        on_uploaded=lambda f: None,
+        warn=warnings.append,
+    )
+
+    assert set(written.files) == {"mine.css", "theirs.css"}
+    assert written.files["mine.css"].md5 == mine["mine.css"].md5
+    assert written.manifest is None
+    assert written.fingerprint is None
+    assert written.generation == 6
+    assert SyncIndex.from_bytes(remote.objects["index.json"]) == written
+    assert warnings == [
+        "Another deploy updated the sync index in memory://test while this one ran; the two "
+        "records were merged. The manifest written last is the live one: rerun this deploy "
+        "if it must be live."
+    ]
+
+
+def test_an_index_that_keeps_changing_is_an_error(tmp_path: Path) -> None:
+    remote = RecordingRemote()
+    remote.read("index.json")
+    bumps = iter(range(100))
+
+    def yet_another_deploy(remote: RecordingRemote) -> None:
+        remote.objects["index.json"] = SyncIndex(generation=next(bumps)).to_bytes()
+
+    remote.before_conditional_write = yet_another_deploy
+
+    with pytest.raises(RemoteError, match=r"kept changing while this deploy ran \(3 attempts\)"):
+        apply_plan(
+            make_plan(staged_set(tmp_path, ["a.css"]), SyncIndex(), force=False),
+            SyncIndex(),
+            Target(remote, "index.json", remote, "staticfiles.json"),
+            fingerprint=None,
+            compressor=None,
+            workers=1,
+            on_uploaded=lambda f: None,
+            warn=lambda message: None,
+        )

@@ -91,6 +91,31 @@ class SyncIndex:
             fingerprint=None,
         )
 
+    def merged_with(self, theirs: SyncIndex) -> SyncIndex:
+        """What both this index and another deploy's, written meanwhile, can vouch for.
+
+        Where the two disagree about a key, either upload may have landed last, so the key is
+        left out and the next deploy uploads it again. The same goes for the manifest.
+        """
+        files = dict(theirs.files)
+        for name, entry in self.files.items():
+            if name not in files:
+                files[name] = entry
+            elif (files[name].md5, files[name].size) != (entry.md5, entry.size):
+                del files[name]
+        same_manifest = (self.manifest_name, self.manifest) == (
+            theirs.manifest_name,
+            theirs.manifest,
+        )
+        return SyncIndex(
+            files,
+            self.manifest_name if same_manifest else None,
+            self.manifest if same_manifest else None,
+            fingerprint=None,
+            compressor=self.compressor if self.compressor == theirs.compressor else None,
+            generation=max(self.generation, theirs.generation),
+        )
+
     def holds(self, staged: StagedFile) -> bool:
         entry = self.files.get(staged.name)
         return entry is not None and entry.md5 == staged.md5 and entry.size == staged.size

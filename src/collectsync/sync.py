@@ -9,9 +9,11 @@ from dataclasses import dataclass
 
 from collectsync.index import CorruptIndex, SyncIndex
 from collectsync.plan import Plan
-from collectsync.remote import Remote, RemoteError
+from collectsync.remote import ConcurrentUpdate, Remote, RemoteError
 from collectsync.staging import StagedFile
 from collectsync.upload import Failure, upload_parallel
+
+MERGE_ATTEMPTS = 3
 
 
 class UploadFailed(Exception):
@@ -108,6 +110,7 @@ def apply_plan(
     compressor: str | None,
     workers: int,
     on_uploaded: Callable[[StagedFile], None],
+    warn: Callable[[str], None],
 ) -> SyncIndex:
     """Upload what the plan says; the manifest only once all content is remote."""
     uploaded: list[StagedFile] = []
@@ -131,5 +134,27 @@ def apply_plan(
     )
     if plan.uploads or updated != index:
         updated = dataclasses.replace(updated, generation=index.generation + 1)
-        target.content.write_bytes(target.index_name, updated.to_bytes())
+        updated = write_index(target, updated, warn)
     return updated
+
+
+def write_index(target: Target, index: SyncIndex, warn: Callable[[str], None]) -> SyncIndex:
+    """Write ``index`` only over the version this deploy read; merge if another deploy won."""
+    for _ in range(MERGE_ATTEMPTS):
+        try:
+            target.content.write_bytes(target.index_name, index.to_bytes(), if_unchanged=True)
+        except ConcurrentUpdate:
+            data = target.content.read(target.index_name)
+            theirs = SyncIndex() if data is None else SyncIndex.from_bytes(data)
+            index = dataclasses.replace(index.merged_with(theirs), generation=theirs.generation + 1)
+            warn(
+                f"Another deploy updated the sync index in {target.content.destination} while "
+                "this one ran; the two records were merged. The manifest written last is the "
+                "live one: rerun this deploy if it must be live."
+            )
+        else:
+            return index
+    raise RemoteError(
+        f"The sync index in {target.content.destination} kept changing while this deploy "
+        f"ran ({MERGE_ATTEMPTS} attempts); wait for the other deploys to finish and rerun."
+    )

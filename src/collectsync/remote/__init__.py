@@ -29,6 +29,10 @@ class RemoteError(Exception):
     """A remote operation failed; the message is one sentence meant for the user."""
 
 
+class ConcurrentUpdate(RemoteError):
+    """A conditional write lost: the object changed since this process read it."""
+
+
 class Remote(Protocol):
     requests: Counter[str]
     """Requests made so far, by operation (GET, PUT, LIST)."""
@@ -43,7 +47,10 @@ class Remote(Protocol):
     def write(self, staged: StagedFile) -> None:
         """Write the staged file under its name, overwriting in place. Thread-safe."""
 
-    def write_bytes(self, name: str, data: bytes) -> None: ...
+    def write_bytes(self, name: str, data: bytes, *, if_unchanged: bool = False) -> None:
+        """Write ``data``; with ``if_unchanged``, only if the object is as this remote last
+        read it (absent included), else raise ConcurrentUpdate. Remotes without conditional
+        writes write unconditionally."""
 
     def listing(self) -> dict[str, Listed] | None:
         """Every object under the location by name, or None if this remote can't list."""

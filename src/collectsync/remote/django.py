@@ -46,7 +46,7 @@ class StorageRemote:
         with staged.path.open("rb") as handle:
             self._save(staged.name, File(handle, name=staged.name))
 
-    def write_bytes(self, name: str, data: bytes) -> None:
+    def write_bytes(self, name: str, data: bytes, *, if_unchanged: bool = False) -> None:
         self._save(name, ContentFile(data, name=name))
 
     def _save(self, name: str, content: File[bytes]) -> None:

@@ -18,7 +18,7 @@ from botocore.exceptions import (
 )
 
 from collectsync.conf import conf
-from collectsync.remote import Listed, RemoteError, join_key
+from collectsync.remote import ConcurrentUpdate, Listed, RemoteError, join_key
 from collectsync.staging import StagedFile
 
 if TYPE_CHECKING:
@@ -51,6 +51,8 @@ class S3Remote:
         self._client_config = with_retries(storage.client_config)
         self.requests: Counter[str] = Counter()
         self._requests_lock = threading.Lock()
+        self._etags: dict[str, str | None] = {}
+        """The ETag of each object as last read or written here; None: it was absent."""
 
     def _count(self, operation: str) -> None:
         with self._requests_lock:
@@ -83,10 +85,12 @@ class S3Remote:
             data: bytes = response["Body"].read()
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
+                self._etags[name] = None
                 return None
             raise RemoteError(explain(error, self.bucket, key)) from error
         except BotoCoreError as error:
             raise RemoteError(explain(error, self.bucket, key)) from error
+        self._etags[name] = response["ETag"]
         return data
 
     def listing(self) -> dict[str, Listed]:
@@ -117,24 +121,47 @@ class S3Remote:
         with staged.path.open("rb") as body:
             self._put(key, body, staged.md5, cache_control)
 
-    def write_bytes(self, name: str, data: bytes) -> None:
+    def write_bytes(self, name: str, data: bytes, *, if_unchanged: bool = False) -> None:
         key = join_key(self.location, name)
-        self._put(key, data, hashlib.md5(data).hexdigest(), cache_control=None)
+        conditions: dict[str, str] = {}
+        if if_unchanged and name in self._etags:
+            etag = self._etags[name]
+            conditions = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+        etag = self._put(
+            key, data, hashlib.md5(data).hexdigest(), cache_control=None, conditions=conditions
+        )
+        self._etags[name] = etag
 
-    def _put(self, key: str, body: IO[bytes] | bytes, md5: str, cache_control: str | None) -> None:
+    def _put(
+        self,
+        key: str,
+        body: IO[bytes] | bytes,
+        md5: str,
+        cache_control: str | None,
+        conditions: dict[str, str] | None = None,
+    ) -> str:
         # ContentMD5 makes S3 reject a body that was corrupted on the way.
         content_md5 = base64.b64encode(bytes.fromhex(md5)).decode()
         self._count("PUT")
         try:
-            self._client().put_object(
+            response = self._client().put_object(
                 Bucket=self.bucket,
                 Key=key,
                 Body=body,
                 ContentMD5=content_md5,
                 **self.write_parameters(key, cache_control),
+                **(conditions or {}),  # type: ignore[arg-type]
             )
-        except (ClientError, BotoCoreError) as error:
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+                raise ConcurrentUpdate(
+                    f"'{key}' in bucket '{self.bucket}' changed while this deploy ran."
+                ) from error
             raise RemoteError(explain(error, self.bucket, key)) from error
+        except BotoCoreError as error:
+            raise RemoteError(explain(error, self.bucket, key)) from error
+        etag: str = response["ETag"]
+        return etag
 
     def write_parameters(self, key: str, cache_control: str | None = None) -> dict[str, Any]:
         """The parameters django-storages itself would send for ``key``, and a cache policy.

@@ -169,6 +169,7 @@ class Command(collectstatic.Command):
                     compressor=compressor,
                     workers=workers,
                     on_uploaded=self.uploaded,
+                    warn=self.stderr.write,
                 )
         finished = time.monotonic()
         seconds = {
