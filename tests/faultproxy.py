@@ -3,7 +3,7 @@
 Each request is passed to ``decide(method, key, attempt)``, where ``attempt`` counts the
 requests seen so far with that method and key (1 for the first). It answers one of:
 ``"pass"`` (forward to LocalStack), ``"503"`` (answer 503 SlowDown without forwarding),
-``"403"`` (answer 403 AccessDenied),
+``"403"`` (answer 403 AccessDenied), ``"slow"`` (forward after a short delay),
 ``"reset"`` (close the connection without answering) or ``"stall"`` (wait, then close).
 """
 
@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-Action = Literal["pass", "403", "503", "reset", "stall"]
+Action = Literal["pass", "slow", "403", "503", "reset", "stall"]
 Decide = Callable[[str, str, int], Action]
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 ACCESS_DENIED = (
@@ -38,6 +38,7 @@ class FaultProxy:
         self.attempts: Counter[tuple[str, str]] = Counter()
         self.faults: list[tuple[str, str, Action]] = []
         self.stall_seconds = 5.0
+        self.slow_seconds = 0.2
         self._lock = threading.Lock()
         proxy = self
 
@@ -67,6 +68,8 @@ class FaultProxy:
                     self.close_connection = True
                     self.connection.close()
                 else:
+                    if action == "slow":
+                        time.sleep(proxy.slow_seconds)
                     self.forward(body)
 
             def forward(self, body: bytes) -> None:

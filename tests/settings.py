@@ -20,6 +20,7 @@ STORAGES: dict[str, dict[str, object]] = {
 # Tests that run the command in a child process configure it through the environment.
 if os.environ.get("COLLECTSYNC_TEST_BUCKET"):
     STATICFILES_DIRS = [os.environ["COLLECTSYNC_TEST_SOURCE"]]
+    COLLECTSYNC_WORKERS = int(os.environ.get("COLLECTSYNC_WORKERS", "8"))
     STORAGES["staticfiles"] = {
         "BACKEND": "storages.backends.s3.S3ManifestStaticStorage",
         "OPTIONS": {

@@ -11,8 +11,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.staticfiles.management.commands.collectstatic import (
@@ -32,6 +34,8 @@ from tests.conftest import (
     RequestLog,
     run_command,
 )
+from tests.faultproxy import FaultProxy
+from tests.settings import S3_ENDPOINT
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
@@ -497,6 +501,32 @@ def test_force_sync_compresses_everything_again(project: Project) -> None:
     assert "compression skipped" not in out
 
 
+def run_child(project: Project, temp: Path, **env: str) -> subprocess.Popen[str]:
+    """collectstatic in its own process, as a deploy pipeline runs it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "django", "collectstatic", "--noinput"],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "COLLECTSYNC_TEST_BUCKET": project.bucket,
+            "COLLECTSYNC_TEST_SOURCE": str(project.source),
+            "TMPDIR": str(temp),
+            **env,
+        },
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_for(condition: Callable[[], bool], child: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while not condition() and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert condition(), "the child never got there"
+
+
 def test_sigterm_during_staging_cleans_up_and_switches_nothing(
     project: Project, tmp_path: Path
 ) -> None:
@@ -506,24 +536,8 @@ def test_sigterm_during_staging_cleans_up_and_switches_nothing(
         (project.source / f"bulk/file{i}.css").write_text(f"/* {i} */\n" + CSS_RULES * 8)
     temp = tmp_path / "tmp"
     temp.mkdir()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
-        "COLLECTSYNC_TEST_BUCKET": project.bucket,
-        "COLLECTSYNC_TEST_SOURCE": str(project.source),
-        "TMPDIR": str(temp),
-    }
-    child = subprocess.Popen(
-        [sys.executable, "-m", "django", "collectstatic", "--noinput"],
-        env=env,
-        cwd=Path(__file__).resolve().parent.parent,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while not list(temp.iterdir()) and child.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    child = run_child(project, temp)
+    wait_for(lambda: bool(list(temp.iterdir())), child)
     time.sleep(0.3)  # into staging proper
     child.send_signal(signal.SIGTERM)
     _, err = child.communicate(timeout=60)
@@ -532,6 +546,60 @@ def test_sigterm_during_staging_cleans_up_and_switches_nothing(
     assert "CommandError: Interrupted: the manifest and the sync index are unchanged" in err
     assert list(temp.iterdir()) == []
     assert project.object_keys() == set()
+
+
+def test_sigterm_during_upload_cleans_up_and_switches_nothing(
+    project: Project, tmp_path: Path
+) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    upstream = urlsplit(S3_ENDPOINT)
+    assert upstream.hostname is not None
+    assert upstream.port is not None
+    slow_puts = FaultProxy(upstream.hostname, upstream.port, lambda method, key, attempt: "slow")
+    with slow_puts.running():
+        child = run_child(
+            project, temp, COLLECTSYNC_TEST_S3_ENDPOINT=slow_puts.endpoint, COLLECTSYNC_WORKERS="1"
+        )
+        wait_for(
+            lambda: sum(n for (m, _), n in slow_puts.attempts.items() if m == "PUT") >= 3, child
+        )
+        child.send_signal(signal.SIGTERM)
+        _, err = child.communicate(timeout=60)
+
+    assert child.returncode == 1
+    assert "CommandError: Interrupted: the manifest and the sync index are unchanged" in err
+    assert list(temp.iterdir()) == []
+    keys = project.object_keys()
+    assert keys  # it was interrupted mid-upload ...
+    assert MANIFEST_KEY not in keys  # ... and switched nothing
+    assert INDEX_KEY not in keys
+
+
+def test_an_unreadable_source_file_is_one_line_and_uploads_nothing(project: Project) -> None:
+    (project.source / "css/gone.css").symlink_to(project.source / "css/nowhere.css")
+
+    with pytest.raises(
+        CommandError,
+        match=r"^Staging failed: could not read '.*gone\.css' \(No such file or directory\)\.",
+    ):
+        run_command("--noinput")
+
+    assert project.object_keys() == set()
+
+
+def test_large_files_are_never_uploaded_again_unchanged(
+    project: Project, request_log: RequestLog
+) -> None:
+    (project.source / "media").mkdir()
+    (project.source / "media/large.jpg").write_bytes(os.urandom(20 * 1024 * 1024))
+    run_command("--noinput")
+    (project.source / "js/app.js").write_text("var changed = true;")
+    request_log.clear()
+
+    run_command("--noinput")
+
+    assert not [key for key in request_log.keys("PUT") if "large" in key]
 
 
 def test_awkward_names_empty_and_large_files_and_symlinked_dirs_deploy_intact(

@@ -131,11 +131,14 @@ class Command(collectstatic.Command):
             warn=self.stderr.write,
             inform=lambda message: self.log(message, level=1),
         )
-        fingerprint, source_count = input_fingerprint(
-            self.ignore_patterns,
-            post_process=self.post_process,
-            manifest_name=target.manifest_name,
-        )
+        try:
+            fingerprint, source_count = input_fingerprint(
+                self.ignore_patterns,
+                post_process=self.post_process,
+                manifest_name=target.manifest_name,
+            )
+        except OSError as error:
+            raise CommandError(staging.explain_failure(error)) from error
         skip_staging = not (options["force_sync"] or options["keep_local"] or options["verify"])
         if skip_staging and fingerprint == index.fingerprint:
             elapsed = time.monotonic() - started
