@@ -700,3 +700,16 @@ def test_json_report_to_an_unwritable_path_is_a_clear_error(
 
     with pytest.raises(CommandError, match=r"Could not write the JSON report to '.*report\.json'"):
         run_command("--noinput", "--json-report", str(target))
+
+
+@pytest.mark.parametrize("keep_only_hashed", [False, True])
+def test_staging_never_touches_the_source_files(project: Project, keep_only_hashed: bool) -> None:
+    project.settings.WHITENOISE_KEEP_ONLY_HASHED_FILES = keep_only_hashed
+    before = {p: p.read_bytes() for p in project.source.rglob("*") if p.is_file()}
+
+    run_command("--noinput", "--force-sync")
+
+    after = {p: p.read_bytes() for p in project.source.rglob("*") if p.is_file()}
+    assert after == before
+    hashed = project.manifest_paths()["css/theme.css"]
+    assert project.read(f"{LOCATION}/{hashed}") == before[project.source / "css/theme.css"]

@@ -243,6 +243,9 @@ class Command(collectstatic.Command):
         """Run Django's own collect and post-processing into ``root``."""
         local = staging.build_local_storage(root)
         compression = staging.CompressionFilter(local, index, compressor)
+        # Symlinks to the sources instead of copies: post-processing only ever writes new names
+        # (hashed copies, .gz, .br) and reads the originals through the links.
+        link = staging.sources_are_local(self.ignore_patterns)
         configured = self.storage
         self.storage = local
         self.__dict__.pop("local", None)  # cached_property computed from self.storage
@@ -253,7 +256,7 @@ class Command(collectstatic.Command):
                     "interactive": False,
                     "dry_run": False,
                     "clear": False,
-                    "link": False,
+                    "link": link,
                 }
             )
         except (ValueError, OSError) as error:
