@@ -713,3 +713,13 @@ def test_staging_never_touches_the_source_files(project: Project, keep_only_hash
     assert after == before
     hashed = project.manifest_paths()["css/theme.css"]
     assert project.read(f"{LOCATION}/{hashed}") == before[project.source / "css/theme.css"]
+
+
+def test_staging_root_is_a_setting(project: Project, tmp_path: Path) -> None:
+    project.settings.COLLECTSYNC_STAGING_ROOT = str(tmp_path / "fast-disk")
+    (tmp_path / "fast-disk").mkdir()
+
+    out, _ = run_command("--noinput", "--keep-local")
+
+    kept = Path(re.findall(r"Staged files kept in '([^']+)'", out)[0])
+    assert kept.parent == tmp_path / "fast-disk"

@@ -26,6 +26,12 @@ class Settings:
         return dict(getattr(settings, "COLLECTSYNC_LOCAL_STORAGE_OPTIONS", {}))
 
     @property
+    def STAGING_ROOT(self) -> str | None:
+        """Folder to make the staging dir in; None: the system's temp dir (TMPDIR)."""
+        value = getattr(settings, "COLLECTSYNC_STAGING_ROOT", None)
+        return None if value is None else str(value)
+
+    @property
     def INDEX_NAME(self) -> str:
         """Name, inside the remote storage, of collectsync's record of what is there."""
         return str(getattr(settings, "COLLECTSYNC_INDEX_NAME", ".collectsync-index.json"))

@@ -155,7 +155,7 @@ def build_local_storage(location: Path) -> Storage:
 
 @contextmanager
 def staging_dir(*, keep: bool) -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="collectsync-"))
+    path = Path(tempfile.mkdtemp(prefix="collectsync-", dir=conf.STAGING_ROOT))
     try:
         yield path
     finally:
