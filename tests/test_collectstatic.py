@@ -723,3 +723,12 @@ def test_staging_root_is_a_setting(project: Project, tmp_path: Path) -> None:
 
     kept = Path(re.findall(r"Staged files kept in '([^']+)'", out)[0])
     assert kept.parent == tmp_path / "fast-disk"
+
+
+def test_collectsync_enabled_false_runs_djangos_command(project: Project) -> None:
+    project.settings.COLLECTSYNC_ENABLED = False
+
+    out, _ = run_command("--noinput")
+
+    assert "static files copied" in out
+    assert INDEX_KEY not in project.object_keys()

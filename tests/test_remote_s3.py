@@ -149,3 +149,21 @@ def test_a_concurrent_deploy_is_merged_not_overwritten(project: Project) -> None
     assert "theirs.css" in written.files
     assert "css/theme.css" in written.files
     assert written.generation == 2
+
+
+def test_a_stalled_request_times_out_and_is_retried(project: Project) -> None:
+    theme = f"{LOCATION}/css/theme.css"
+
+    def stall_once(method: str, key: str, attempt: int) -> Action:
+        return "stall" if (method, key, attempt) == ("PUT", theme, 1) else "pass"
+
+    with through_proxy(project, stall_once) as proxy:
+        proxy.stall_seconds = 3
+        project.storage_options(
+            endpoint_url=proxy.endpoint, client_config=Config(read_timeout=1, connect_timeout=1)
+        )
+        run_command("--noinput")
+
+    assert proxy.faults == [("PUT", theme, "stall")]
+    assert proxy.attempts[("PUT", theme)] == 2
+    assert {theme, MANIFEST_KEY, INDEX_KEY} <= project.object_keys()
