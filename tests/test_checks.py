@@ -56,3 +56,9 @@ def test_a_remote_without_manifest_is_a_warning(settings: SettingsWrapper) -> No
     warnings = check_remote_is_manifest_based(None)
 
     assert [(type(w), w.id) for w in warnings] == [(Warning, "collectsync.W001")]
+
+
+def test_an_unimportable_remote_is_left_to_the_command(settings: SettingsWrapper) -> None:
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "missing_pkg.Storage"}}
+
+    assert check_remote_is_manifest_based(None) == []

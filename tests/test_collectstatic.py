@@ -732,3 +732,12 @@ def test_collectsync_enabled_false_runs_djangos_command(project: Project) -> Non
 
     assert "static files copied" in out
     assert INDEX_KEY not in project.object_keys()
+
+
+def test_an_unimportable_staticfiles_storage_is_one_sentence(settings: SettingsWrapper) -> None:
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "missing_pkg.Storage"}}
+
+    with pytest.raises(
+        CommandError, match=r"^The staticfiles storage 'missing_pkg\.Storage' could"
+    ):
+        run_command("--noinput")

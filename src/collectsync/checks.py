@@ -56,7 +56,7 @@ def check_remote_is_manifest_based(
     try:
         storage_class = import_string(backend["BACKEND"])
     except ImportError:
-        return []  # Django reports an unimportable storage itself.
+        return []  # collectstatic says so in one sentence; there is nothing to warn about here
     if is_local_backend(backend) or issubclass(storage_class, ManifestFilesMixin):
         return []
     return [

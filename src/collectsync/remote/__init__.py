@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.conf import STATICFILES_STORAGE_ALIAS
 from django.contrib.staticfiles.storage import ManifestFilesMixin
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.utils.module_loading import import_string
 
@@ -61,7 +62,14 @@ def configured_backend() -> dict[str, Any]:
 
 
 def is_local_backend(backend: dict[str, Any]) -> bool:
-    storage_class = import_string(backend["BACKEND"])
+    try:
+        storage_class = import_string(backend["BACKEND"])
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            f"The staticfiles storage '{backend['BACKEND']}' could not be imported ({error}); "
+            "fix STORAGES['staticfiles'] or install its package (for S3: "
+            "pip install 'django-collectsync[s3]')."
+        ) from error
     return isinstance(storage_class, type) and issubclass(storage_class, FileSystemStorage)
 
 

@@ -85,7 +85,11 @@ class Command(collectstatic.Command):
 
     def handle(self, **options: Any) -> str | None:
         backend = configured_backend()
-        if options["disable_collectsync"] or not conf.ENABLED or is_local_backend(backend):
+        try:
+            local = is_local_backend(backend)
+        except ImproperlyConfigured as error:
+            raise CommandError(str(error)) from error
+        if options["disable_collectsync"] or not conf.ENABLED or local:
             result: str | None = super().handle(**options)
             return result
         if options["link"]:
