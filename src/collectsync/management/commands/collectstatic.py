@@ -160,6 +160,12 @@ class Command(collectstatic.Command):
         with staging.staging_dir(keep=options["keep_local"]) as root:
             known = SyncIndex() if options["force_sync"] else index
             staged = self.stage(root, target.manifest_name, options, known, compressor)
+            reserved = {target.index_name, target.partial_name} & {f.name for f in staged.files}
+            if reserved:
+                raise CommandError(
+                    f"A static file is named '{sorted(reserved)[0]}', which collectsync uses "
+                    "for its sync index; rename the file or set COLLECTSYNC_INDEX_NAME."
+                )
             plan = make_plan(staged, index, force=options["force_sync"])
             upload_started = time.monotonic()
             if options["keep_local"]:
