@@ -746,7 +746,7 @@ def test_an_unimportable_staticfiles_storage_is_one_sentence(settings: SettingsW
 def test_a_static_file_named_like_the_index_is_refused(project: Project) -> None:
     (project.source / ".collectsync-index.json").write_text("{}")
 
-    with pytest.raises(CommandError, match="A static file is named '.collectsync-index.json'"):
+    with pytest.raises(CommandError, match=r"A static file is named '\.collectsync-index\.json'"):
         run_command("--noinput", "--no-default-ignore")
 
     assert project.object_keys() == set()
