@@ -60,3 +60,7 @@ else:
     raise ImproperlyConfigured(
         f"BENCH_TOOL must be stock, collectfasta, collectsync or stage, not {TOOL!r}."
     )
+
+# Lets a benchmark run try another upload concurrency without editing settings.
+if os.environ.get("BENCH_COLLECTSYNC_WORKERS"):
+    COLLECTSYNC_WORKERS = int(os.environ["BENCH_COLLECTSYNC_WORKERS"])

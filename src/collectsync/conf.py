@@ -55,7 +55,7 @@ class Settings:
 
     @property
     def WORKERS(self) -> int:
-        return int(getattr(settings, "COLLECTSYNC_WORKERS", 8))
+        return int(getattr(settings, "COLLECTSYNC_WORKERS", 16))
 
 
 conf = Settings()
