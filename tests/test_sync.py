@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from collectsync.index import Entry, SyncIndex
-from collectsync.plan import make_plan
+from collectsync.plan import Plan, make_plan
 from collectsync.remote import RemoteError
-from collectsync.staging import StagedSet, describe
+from collectsync.staging import StagedFile, StagedSet, describe
 from collectsync.sync import Target, UploadFailed, apply_plan, read_index, with_partial_record
 from tests.fakes import RecordingRemote
 from tests.test_index import staged as staged_file
@@ -17,6 +18,28 @@ from tests.test_index import staged as staged_file
 
 def unexpected(warning: str) -> None:
     raise AssertionError(f"unexpected warning: {warning}")
+
+
+def deploy(
+    plan: Plan,
+    index: SyncIndex,
+    target: Target,
+    *,
+    fingerprint: str | None = None,
+    workers: int = 1,
+    on_uploaded: Callable[[StagedFile], None] = lambda f: None,
+    warn: Callable[[str], None] = unexpected,
+) -> SyncIndex:
+    return apply_plan(
+        plan,
+        index,
+        target,
+        fingerprint=fingerprint,
+        compressor=None,
+        workers=workers,
+        on_uploaded=on_uploaded,
+        warn=warn,
+    )
 
 
 def staged_set(root: Path, names: list[str]) -> StagedSet:
@@ -30,15 +53,12 @@ def test_content_first_then_manifest_then_index(tmp_path: Path) -> None:
     remote = RecordingRemote()
     plan = make_plan(staged_set(tmp_path, ["a.css", "b.js"]), SyncIndex(), force=False)
 
-    apply_plan(
+    deploy(
         plan,
         SyncIndex(),
         Target(remote, "index.json", remote, "staticfiles.json"),
         fingerprint="inputs-1",
-        compressor=None,
         workers=4,
-        on_uploaded=lambda f: None,
-        warn=unexpected,
     )
 
     assert sorted(remote.writes[:2]) == ["a.css", "b.js"]
@@ -57,15 +77,12 @@ def test_a_failed_upload_writes_neither_manifest_nor_index(tmp_path: Path) -> No
     uploaded: list[str] = []
 
     with pytest.raises(UploadFailed) as caught:
-        apply_plan(
+        deploy(
             plan,
             SyncIndex(),
             Target(remote, "index.json", remote, "staticfiles.json"),
-            fingerprint=None,
-            compressor=None,
             workers=2,
             on_uploaded=lambda f: uploaded.append(f.name),
-            warn=unexpected,
         )
 
     assert str(caught.value).startswith(
@@ -88,15 +105,8 @@ def test_new_files_go_before_changed_ones(tmp_path: Path) -> None:
     remote = RecordingRemote(failing={"new.css"})
 
     with pytest.raises(UploadFailed):
-        apply_plan(
-            make_plan(staged, index, force=False),
-            index,
-            Target(remote, "index.json"),
-            fingerprint=None,
-            compressor=None,
-            workers=2,
-            on_uploaded=lambda f: None,
-            warn=unexpected,
+        deploy(
+            make_plan(staged, index, force=False), index, Target(remote, "index.json"), workers=2
         )
 
     assert remote.writes == ["index.json.partial"]
@@ -122,15 +132,8 @@ def test_each_successful_write_is_a_new_generation(tmp_path: Path) -> None:
     remote = RecordingRemote()
     plan = make_plan(staged_set(tmp_path, ["a.css"]), SyncIndex(generation=7), force=False)
 
-    written = apply_plan(
-        plan,
-        SyncIndex(generation=7),
-        Target(remote, "index.json", remote, "staticfiles.json"),
-        fingerprint=None,
-        compressor=None,
-        workers=1,
-        on_uploaded=lambda f: None,
-        warn=unexpected,
+    written = deploy(
+        plan, SyncIndex(generation=7), Target(remote, "index.json", remote, "staticfiles.json")
     )
 
     assert written.generation == 8
@@ -142,16 +145,7 @@ def test_nothing_to_upload_writes_nothing(tmp_path: Path) -> None:
     staged = staged_set(tmp_path, ["a.css"])
     index = SyncIndex().updated(staged.files, staged.manifest)
 
-    apply_plan(
-        make_plan(staged, index, force=False),
-        index,
-        Target(remote, "index.json"),
-        fingerprint=None,
-        compressor=None,
-        workers=1,
-        on_uploaded=lambda f: None,
-        warn=unexpected,
-    )
+    deploy(make_plan(staged, index, force=False), index, Target(remote, "index.json"))
 
     assert remote.writes == []
 
@@ -211,15 +205,11 @@ def test_a_new_fingerprint_alone_rewrites_only_the_index(tmp_path: Path) -> None
     staged = staged_set(tmp_path, ["a.css"])
     index = SyncIndex().updated(staged.files, staged.manifest, fingerprint="inputs-1")
 
-    apply_plan(
+    deploy(
         make_plan(staged, index, force=False),
         index,
         Target(remote, "index.json"),
         fingerprint="inputs-2",
-        compressor=None,
-        workers=1,
-        on_uploaded=lambda f: None,
-        warn=unexpected,
     )
 
     assert remote.writes == ["index.json"]
@@ -246,14 +236,12 @@ def test_a_deploy_that_lost_a_race_merges_what_both_can_vouch_for(tmp_path: Path
     remote.before_conditional_write = another_deploy_finishes_first
     warnings: list[str] = []
 
-    written = apply_plan(
+    written = deploy(
         make_plan(staged, SyncIndex(), force=False),
         SyncIndex(),
         Target(remote, "index.json", remote, "staticfiles.json"),
         fingerprint="mine",
-        compressor=None,
         workers=2,
-        on_uploaded=lambda f: None,
         warn=warnings.append,
     )
 
@@ -281,13 +269,9 @@ def test_an_index_that_keeps_changing_is_an_error(tmp_path: Path) -> None:
     remote.before_conditional_write = yet_another_deploy
 
     with pytest.raises(RemoteError, match=r"kept changing while this deploy ran \(3 attempts\)"):
-        apply_plan(
+        deploy(
             make_plan(staged_set(tmp_path, ["a.css"]), SyncIndex(), force=False),
             SyncIndex(),
             Target(remote, "index.json", remote, "staticfiles.json"),
-            fingerprint=None,
-            compressor=None,
-            workers=1,
-            on_uploaded=lambda f: None,
             warn=lambda message: None,
         )
