@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -14,6 +15,9 @@ import boto3
 import botocore.httpsession
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
+from django.contrib.staticfiles.management.commands.collectstatic import (
+    Command as DjangoCommand,
+)
 from django.core.management import call_command
 
 from tests.settings import S3_ENDPOINT
@@ -26,6 +30,7 @@ S3_CREDENTIALS = {"access_key": "test", "secret_key": "test", "region_name": "us
 LOCATION = "static"
 INDEX_KEY = f"{LOCATION}/.collectsync-index.json"
 MANIFEST_KEY = f"{LOCATION}/staticfiles.json"
+WHITENOISE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 # Large enough and repetitive enough that Whitenoise keeps its .gz and .br variants.
 CSS_RULES = "".join(
@@ -197,3 +202,17 @@ def run_command(*args: str, **options: Any) -> tuple[str, str]:
     stdout, stderr = io.StringIO(), io.StringIO()
     call_command("collectstatic", *args, stdout=stdout, stderr=stderr, **options)
     return stdout.getvalue(), stderr.getvalue()
+
+
+def without_time(output: str) -> str:
+    return re.sub(r"in \d+\.\d+s\.", "in Xs.", output)
+
+
+def stock_whitenoise_tree(settings: SettingsWrapper, root: Path) -> dict[str, bytes]:
+    """What Django's own collectstatic with Whitenoise's storage writes into ``root``."""
+    storages = settings.STORAGES
+    settings.STORAGES = {**storages, "staticfiles": {"BACKEND": WHITENOISE}}
+    settings.STATIC_ROOT = str(root)
+    call_command(DjangoCommand(), interactive=False, verbosity=0)
+    settings.STORAGES = storages
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}

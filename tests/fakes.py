@@ -29,6 +29,13 @@ class RecordingRemote:
             for name, data in self.objects.items()
         }
 
+    def names(self) -> set[str]:
+        return set(self.objects)
+
+    def delete(self, names: list[str]) -> None:
+        for name in names:
+            del self.objects[name]
+
     def read(self, name: str) -> bytes | None:
         self.last_read[name] = self.objects.get(name)
         return self.objects.get(name)

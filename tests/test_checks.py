@@ -9,6 +9,7 @@ from django.core.management.base import SystemCheckError
 
 from collectsync.checks import (
     check_app_order,
+    check_counts,
     check_local_storage,
     check_remote_is_manifest_based,
 )
@@ -22,6 +23,7 @@ def test_default_configuration_passes() -> None:
     assert check_app_order(None) == []
     assert check_local_storage(None) == []
     assert check_remote_is_manifest_based(None) == []
+    assert check_counts(None) == []
 
 
 def test_collectsync_after_staticfiles_is_an_error(settings: SettingsWrapper) -> None:
@@ -62,3 +64,16 @@ def test_an_unimportable_remote_is_left_to_the_command(settings: SettingsWrapper
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "missing_pkg.Storage"}}
 
     assert check_remote_is_manifest_based(None) == []
+
+
+@pytest.mark.parametrize("value", [0, -2, "many"])
+def test_a_count_below_one_is_an_error(settings: SettingsWrapper, value: object) -> None:
+    settings.COLLECTSYNC_KEEP_DEPLOYS = value
+
+    errors = check_counts(None)
+
+    assert [(e.id, e.msg) for e in errors] == [
+        ("collectsync.E003", "COLLECTSYNC_KEEP_DEPLOYS must be a whole number of at least 1.")
+    ]
+    with pytest.raises(SystemCheckError, match=r"collectsync\.E003"):
+        call_command("check")

@@ -45,16 +45,17 @@ def test_holds_only_identical_bytes_under_the_same_name() -> None:
     [
         (b"{not json", "could not be read"),
         (b"[]", "could not be read"),
-        (b'{"format": "something-else", "version": 1}', "not a version 1 collectsync index"),
-        (b'{"format": "collectsync-index", "version": 99}', "not a version 1"),
-        (b'{"format": "collectsync-index", "version": 1, "files": {"a": 5}}', "could not be"),
+        (b'{"format": "something-else", "version": 2}', "not a version 2 collectsync index"),
+        (b'{"format": "collectsync-index", "version": 1}', "not a version 2 collectsync index"),
+        (b'{"format": "collectsync-index", "version": 99}', "not a version 2"),
+        (b'{"format": "collectsync-index", "version": 2, "files": {"a": 5}}', "could not be"),
         (
-            b'{"format": "collectsync-index", "version": 1, "files": {"a": [1, 2, null, null]}}',
+            b'{"format": "collectsync-index", "version": 2, "files": {"a": [1, 2, null, null]}}',
             "could not be read",
         ),
-        (b'{"format": "collectsync-index", "version": 1, "files": {}}', "could not be read"),
+        (b'{"format": "collectsync-index", "version": 2, "files": {}}', "could not be read"),
         (
-            b'{"format": "collectsync-index", "version": 1, "files": {}, "manifest": null, '
+            b'{"format": "collectsync-index", "version": 2, "files": {}, "manifest": null, '
             b'"fingerprint": 5, "compressor": null}',
             "fingerprint or compressor is not a string",
         ),
@@ -105,7 +106,8 @@ def test_merging_keeps_what_both_agree_on() -> None:
     assert set(merged.files) == {"a.css", "b.css", "both.css"}
     assert merged.manifest_name == "staticfiles.json"
     assert merged.compressor == "z"
-    assert merged.generation == 4
+    assert merged.generation == 5
+    assert {entry.deployed for entry in merged.files.values()} == {5}
     other_manifest = theirs.updated([], staged("staticfiles.json", "8" * 32), compressor="y")
     assert mine.merged_with(other_manifest).manifest is None
     assert mine.merged_with(other_manifest).compressor is None

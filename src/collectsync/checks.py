@@ -68,3 +68,22 @@ def check_remote_is_manifest_based(
             id="collectsync.W001",
         )
     ]
+
+
+@register(Tags.staticfiles)
+def check_counts(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for setting in ("WORKERS", "KEEP_DEPLOYS", "MAX_ATTEMPTS"):
+        try:
+            value = getattr(conf, setting)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or value < 1:
+            errors.append(
+                Error(
+                    f"COLLECTSYNC_{setting} must be a whole number of at least 1.",
+                    hint=f"Set COLLECTSYNC_{setting} to 1 or more, or remove it for the default.",
+                    id="collectsync.E003",
+                )
+            )
+    return errors

@@ -54,6 +54,11 @@ class Settings:
         return int(getattr(settings, "COLLECTSYNC_MAX_ATTEMPTS", 5))
 
     @property
+    def KEEP_DEPLOYS(self) -> int:
+        """How many recent deploys' files --prune keeps (the live one included)."""
+        return int(getattr(settings, "COLLECTSYNC_KEEP_DEPLOYS", 2))
+
+    @property
     def WORKERS(self) -> int:
         return int(getattr(settings, "COLLECTSYNC_WORKERS", 16))
 

@@ -12,7 +12,7 @@ from collectsync.remote import Listed
 from collectsync.staging import StagedFile
 
 FORMAT = "collectsync-index"
-VERSION = 1
+VERSION = 2
 
 
 class CorruptIndex(ValueError):
@@ -27,17 +27,23 @@ class Entry:
     """For a compressed variant (``x.css.gz``): the md5 of the file it was made from."""
     variants: tuple[str, ...] | None = None
     """For a file that was compressed: the suffixes of the variants that came out."""
+    deployed: int = 0
+    """The generation of the last deploy that had this file; --prune keeps the recent ones."""
 
     def to_json(self) -> list[Any]:
         variants = None if self.variants is None else list(self.variants)
-        return [self.md5, self.size, self.source_md5, variants]
+        return [self.md5, self.size, self.source_md5, variants, self.deployed]
 
     @classmethod
     def from_json(cls, value: list[Any]) -> Entry:
-        md5, size, source_md5, variants = value
+        md5, size, source_md5, variants, deployed = value
         if not isinstance(md5, str) or not (source_md5 is None or isinstance(source_md5, str)):
             raise TypeError(f"bad entry {value!r}")
-        return cls(md5, int(size), source_md5, None if variants is None else tuple(variants))
+        variants = None if variants is None else tuple(variants)
+        return cls(md5, int(size), source_md5, variants, int(deployed))
+
+    def same_content(self, other: Entry) -> bool:
+        return (self.md5, self.size) == (other.md5, other.size)
 
 
 @dataclass(frozen=True)
@@ -96,13 +102,24 @@ class SyncIndex:
 
         Where the two disagree about a key, either upload may have landed last, so the key is
         left out and the next deploy uploads it again. The same goes for the manifest.
+        The result is one deploy newer than theirs, and both deploys' files belong to it.
         """
-        files = dict(theirs.files)
+        generation = theirs.generation + 1
+        latest = {self.generation, theirs.generation}
+
+        def renumbered(entry: Entry) -> Entry:
+            if entry.deployed in latest:
+                return dataclasses.replace(entry, deployed=generation)
+            return entry
+
+        files = {name: renumbered(entry) for name, entry in theirs.files.items()}
         for name, entry in self.files.items():
             if name not in files:
-                files[name] = entry
-            elif (files[name].md5, files[name].size) != (entry.md5, entry.size):
+                files[name] = renumbered(entry)
+            elif not files[name].same_content(entry):
                 del files[name]
+            else:
+                files[name] = renumbered(max(entry, files[name], key=lambda e: e.deployed))
         same_manifest = (self.manifest_name, self.manifest) == (
             theirs.manifest_name,
             theirs.manifest,
@@ -113,7 +130,7 @@ class SyncIndex:
             self.manifest if same_manifest else None,
             fingerprint=None,
             compressor=self.compressor if self.compressor == theirs.compressor else None,
-            generation=max(self.generation, theirs.generation),
+            generation=generation,
         )
 
     def holds(self, staged: StagedFile) -> bool:
@@ -147,22 +164,35 @@ class SyncIndex:
         *,
         fingerprint: str | None = None,
         compressor: str | None = None,
+        generation: int | None = None,
     ) -> SyncIndex:
-        """This index after ``remote`` (and ``manifest``, if given) were made remote."""
+        """This index after ``remote`` (and ``manifest``, if given) were made remote by the
+        deploy numbered ``generation`` (by default this index's own)."""
+        generation = self.generation if generation is None else generation
         files = dict(self.files)
+        reused_variants = []
         for staged in remote:
             variants = staged.variants
             old = files.get(staged.name)
             if variants is None and old is not None and old.md5 == staged.md5:
                 variants = old.variants  # not compressed this time: what was made before stays
-            files[staged.name] = Entry(staged.md5, staged.size, staged.source_md5, variants)
+                reused_variants += [staged.name + suffix for suffix in variants or ()]
+            files[staged.name] = Entry(
+                staged.md5, staged.size, staged.source_md5, variants, generation
+            )
+        for name in reused_variants:
+            if name in files:  # part of this deploy too, though it was not staged again
+                files[name] = dataclasses.replace(files[name], deployed=generation)
         if manifest is None:
             manifest_name, manifest_entry = self.manifest_name, self.manifest
         else:
             manifest_name, manifest_entry = manifest.name, Entry(manifest.md5, manifest.size)
-        return SyncIndex(
-            files, manifest_name, manifest_entry, fingerprint, compressor, self.generation
-        )
+        return SyncIndex(files, manifest_name, manifest_entry, fingerprint, compressor, generation)
+
+    def without(self, names: Iterable[str]) -> SyncIndex:
+        gone = set(names)
+        files = {name: entry for name, entry in self.files.items() if name not in gone}
+        return dataclasses.replace(self, files=files)
 
     def to_bytes(self) -> bytes:
         document: dict[str, Any] = {
@@ -187,7 +217,7 @@ class SyncIndex:
         try:
             document = json.loads(data)
             if document.get("format") != FORMAT or document.get("version") != VERSION:
-                raise CorruptIndex("it is not a version 1 collectsync index")
+                raise CorruptIndex(f"it is not a version {VERSION} collectsync index")
             files = {str(name): Entry.from_json(value) for name, value in document["files"].items()}
             fingerprint, compressor = document["fingerprint"], document["compressor"]
             if not all(

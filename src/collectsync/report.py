@@ -52,6 +52,12 @@ def unchanged_summary(destination: str, source_count: int, *, elapsed: float, dr
     return text + f"was uploaded, in {elapsed:.1f}s."
 
 
+def pruned_summary(count: int, keep_deploys: int, *, dry_run: bool) -> str:
+    kept = "this deploy" if keep_deploys == 1 else f"the last {keep_deploys} deploys"
+    action = "would be deleted" if dry_run else "deleted"
+    return f"{plural(count, 'stale file')} {action}; the files of {kept} were kept."
+
+
 def plan_lines(plan: Plan) -> Iterator[str]:
     for staged in plan.new:
         yield f"Would upload '{staged.name}' (new)"
@@ -66,6 +72,7 @@ def json_report(
     *,
     source_count: int,
     plan: Plan | None,
+    deleted: list[str] | None = None,
     seconds: dict[str, float],
     requests: dict[str, int],
     dry_run: bool,
@@ -83,6 +90,8 @@ def json_report(
         "planned_uploads": len(plan.uploads) if plan else 0,
         "compression_skipped": plan.compression_skipped if plan else 0,
         "bytes_uploaded": sum(f.size for f in uploads),
+        "deleted_files": 0 if deleted is None or dry_run else len(deleted),
+        "planned_deletions": None if deleted is None else len(deleted),
         "seconds": {name: round(value, 3) for name, value in seconds.items()},
         "requests": dict(sorted(requests.items())),
     }

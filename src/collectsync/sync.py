@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from collectsync.index import CorruptIndex, SyncIndex
 from collectsync.plan import Plan
+from collectsync.prune import plan_pruning
 from collectsync.remote import ConcurrentUpdate, Remote, RemoteError
 from collectsync.staging import StagedFile
 from collectsync.upload import Failure, upload_parallel
@@ -129,13 +130,21 @@ def apply_plan(
         assert target.manifest is not None
         target.manifest.write(plan.manifest)
         on_uploaded(plan.manifest)
-    updated = index.updated(
-        plan.staged_content, plan.manifest, fingerprint=fingerprint, compressor=compressor
-    )
-    if plan.uploads or updated != index:
-        updated = dataclasses.replace(updated, generation=index.generation + 1)
-        updated = write_index(target, updated, warn)
-    return updated
+
+    def updated(generation: int) -> SyncIndex:
+        return index.updated(
+            plan.staged_content,
+            plan.manifest,
+            fingerprint=fingerprint,
+            compressor=compressor,
+            generation=generation,
+        )
+
+    # A run that changes nothing about the record (e.g. --verify finding all in place) is not
+    # a new deploy: counting it would make --prune drop the files of a release still running.
+    if not plan.uploads and updated(index.generation) == index:
+        return index
+    return write_index(target, updated(index.generation + 1), warn)
 
 
 def write_index(target: Target, index: SyncIndex, warn: Callable[[str], None]) -> SyncIndex:
@@ -146,7 +155,7 @@ def write_index(target: Target, index: SyncIndex, warn: Callable[[str], None]) -
         except ConcurrentUpdate:
             data = target.content.read(target.index_name)
             theirs = SyncIndex() if data is None else SyncIndex.from_bytes(data)
-            index = dataclasses.replace(index.merged_with(theirs), generation=theirs.generation + 1)
+            index = index.merged_with(theirs)
             warn(
                 f"Another deploy updated the sync index in {target.content.destination} while "
                 "this one ran; the two records were merged. The manifest written last is the "
@@ -158,3 +167,39 @@ def write_index(target: Target, index: SyncIndex, warn: Callable[[str], None]) -
         f"The sync index in {target.content.destination} kept changing while this deploy "
         f"ran ({MERGE_ATTEMPTS} attempts); wait for the other deploys to finish and rerun."
     )
+
+
+def prune(
+    target: Target,
+    index: SyncIndex,
+    *,
+    keep_deploys: int,
+    dry_run: bool,
+    warn: Callable[[str], None],
+) -> list[str]:
+    """Delete what belongs to none of the last ``keep_deploys`` deploys; return those names.
+
+    ``index`` must be the record of the live deploy, already written. The record is rewritten
+    without the stale files before any is deleted, so it never vouches for a deleted file.
+    """
+    protected = {target.index_name, target.partial_name}
+    if target.manifest is target.content and target.manifest_name:
+        protected.add(target.manifest_name)
+    pruning = plan_pruning(
+        index, target.content.names(), keep_deploys=keep_deploys, protected=protected
+    )
+    if dry_run:
+        return pruning.stale
+    if pruning.index != index:
+        try:
+            target.content.write_bytes(
+                target.index_name, pruning.index.to_bytes(), if_unchanged=True
+            )
+        except ConcurrentUpdate:
+            warn(
+                f"Another deploy updated the sync index in {target.content.destination} while "
+                "this one ran, so nothing was pruned; run --prune again once it has finished."
+            )
+            return []
+    target.content.delete(pruning.stale)
+    return pruning.stale

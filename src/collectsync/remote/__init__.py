@@ -56,6 +56,12 @@ class Remote(Protocol):
     def listing(self) -> dict[str, Listed] | None:
         """Every object under the location by name, or None if this remote can't list."""
 
+    def names(self) -> set[str]:
+        """The name of every object under the location."""
+
+    def delete(self, names: list[str]) -> None:
+        """Delete these objects; raise RemoteError naming the first that could not be."""
+
 
 def configured_backend() -> dict[str, Any]:
     return dict(cast(dict[str, Any], storages.backends[STATICFILES_STORAGE_ALIAS]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import threading
 from collections import Counter
 from pathlib import Path
@@ -41,6 +42,34 @@ class StorageRemote:
 
     def listing(self) -> None:
         return None  # a generic storage can list names but not contents' checksums
+
+    def names(self) -> set[str]:
+        found: set[str] = set()
+        folders = [""]
+        while folders:
+            folder = folders.pop()
+            self.requests["LIST"] += 1
+            try:
+                subfolders, files = self._storage.listdir(folder)
+            except OSError as error:
+                raise RemoteError(
+                    f"Could not list '{folder or '/'}' in {self.destination}: {error}."
+                ) from error
+            found.update(posixpath.join(folder, name) for name in files)
+            folders += [posixpath.join(folder, name) for name in subfolders]
+        return found
+
+    def delete(self, names: list[str]) -> None:
+        for name in names:
+            with self._lock:
+                self.requests["DELETE"] += 1
+                try:
+                    self._storage.delete(name)
+                except OSError as error:
+                    raise RemoteError(
+                        f"Could not delete '{name}' from {self.destination}: {error}; "
+                        "the next --prune tries again."
+                    ) from error
 
     def write(self, staged: StagedFile) -> None:
         with staged.path.open("rb") as handle:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from storages.backends.s3 import S3Storage
 
 MISSING_OBJECT_CODES = {"NoSuchKey", "404", "NotFound"}
+DELETE_BATCH = 1000  # the most one DeleteObjects request takes
 DENIED_CODES = {
     "AccessDenied",
     "403",
@@ -112,6 +113,32 @@ class S3Remote:
         except (ClientError, BotoCoreError) as error:
             raise RemoteError(explain(error, self.bucket, prefix or "/")) from error
         return objects
+
+    def names(self) -> set[str]:
+        return set(self.listing())
+
+    def delete(self, names: list[str]) -> None:
+        failed: list[str] = []
+        for start in range(0, len(names), DELETE_BATCH):
+            keys = [join_key(self.location, name) for name in names[start : start + DELETE_BATCH]]
+            self._count("DELETE")
+            try:
+                response = self._client().delete_objects(
+                    Bucket=self.bucket,
+                    Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
+                )
+            except (ClientError, BotoCoreError) as error:
+                raise RemoteError(explain(error, self.bucket, keys[0])) from error
+            failed += [
+                f"'{error.get('Key')}' ({error.get('Code')})"
+                for error in response.get("Errors", [])
+            ]
+        if failed:
+            raise RemoteError(
+                f"{len(failed)} stale object{'s' if len(failed) != 1 else ''} in bucket "
+                f"'{self.bucket}' could not be deleted, the first {failed[0]}; the next "
+                "--prune tries again."
+            )
 
     def write(self, staged: StagedFile) -> None:
         key = join_key(self.location, staged.name)

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.contrib.staticfiles.management.commands import collectstatic
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import Storage
 from django.core.management.base import CommandError, CommandParser
 
 from collectsync import staging
@@ -22,6 +23,7 @@ from collectsync.conf import conf
 from collectsync.fingerprint import input_fingerprint
 from collectsync.index import SyncIndex
 from collectsync.plan import Plan, make_plan
+from collectsync.progress import Bar, Progress
 from collectsync.remote import (
     RemoteError,
     build_remote_storage,
@@ -30,18 +32,34 @@ from collectsync.remote import (
     manifest_remote,
     open_remote,
 )
-from collectsync.report import json_report, plan_lines, summary, unchanged_summary
+from collectsync.report import (
+    json_report,
+    plan_lines,
+    pruned_summary,
+    summary,
+    unchanged_summary,
+)
 from collectsync.staging import StagedFile, StagedSet
 from collectsync.sync import (
     Target,
     UploadFailed,
     apply_plan,
+    prune,
     read_index,
     with_partial_record,
 )
 
 
 class Command(collectstatic.Command):
+    keep_deploys: int | None = None
+    """How many deploys' files to keep remote (1 with --clear), or None when not pruning."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.progress = Progress(None)
+        self.collecting = Bar()
+        self.uploading = Bar()
+
     help = (
         "Collect static files. For a remote storage, stage them locally and upload only "
         "what changed (django-collectsync)."
@@ -78,6 +96,12 @@ class Command(collectstatic.Command):
             help="Write counts, bytes, durations and S3 requests as JSON to PATH.",
         )
         parser.add_argument(
+            "--prune",
+            action="store_true",
+            help="After the new manifest is live, delete remote files that belong to none of "
+            "the last COLLECTSYNC_KEEP_DEPLOYS deploys.",
+        )
+        parser.add_argument(
             "--disable-collectsync",
             action="store_true",
             help="Run Django's stock collectstatic.",
@@ -96,11 +120,6 @@ class Command(collectstatic.Command):
             raise CommandError(
                 "--link can't be used with a remote storage: files are uploaded, not linked."
             )
-        if options["clear"]:
-            raise CommandError(
-                "--clear is not supported by collectsync yet: it never deletes remote "
-                "files before the new ones are uploaded. Run without --clear."
-            )
         workers = options["workers"] or conf.WORKERS
         if workers < 1:
             raise CommandError(f"--workers must be at least 1, not {workers}.")
@@ -118,6 +137,10 @@ class Command(collectstatic.Command):
     def sync(self, backend: dict[str, Any], options: dict[str, Any], *, workers: int) -> str | None:
         started = time.monotonic()
         self.set_options(**options)
+        if self.verbosity >= 1 and self.stderr.isatty():
+            self.progress = Progress(cast(TextIO, self.stderr._out))
+        # Before staging: the stock collect that stages resets self.clear.
+        self.keep_deploys = 1 if self.clear else conf.KEEP_DEPLOYS if options["prune"] else None
         storage = build_remote_storage(backend)
         remote = open_remote(storage)
         if self.interactive:
@@ -145,21 +168,30 @@ class Command(collectstatic.Command):
             raise CommandError(staging.explain_failure(error)) from error
         skip_staging = not (options["force_sync"] or options["keep_local"] or options["verify"])
         if skip_staging and fingerprint == index.fingerprint:
+            deleted = None
+            if self.keep_deploys is not None:
+                deleted = self.prune_stale(target, with_partial_record(target, index))
             elapsed = time.monotonic() - started
             self.write_json_report(
-                options, target, source_count=source_count, plan=None, seconds={"total": elapsed}
+                options,
+                target,
+                source_count=source_count,
+                plan=None,
+                deleted=deleted,
+                seconds={"total": elapsed},
             )
             if self.verbosity < 1:
                 return None
             return unchanged_summary(
                 remote.destination, source_count, elapsed=elapsed, dry_run=self.dry_run
-            )
+            ) + self.prune_summary(deleted)
         index = with_partial_record(target, index)
         staging_started = time.monotonic()
         compressor = staging.compressor_identity()
         with staging.staging_dir(keep=options["keep_local"]) as root:
             known = SyncIndex() if options["force_sync"] else index
-            staged = self.stage(root, target.manifest_name, options, known, compressor)
+            with self.progress.bar("Collecting", total=source_count) as self.collecting:
+                staged = self.stage(root, target.manifest_name, options, known, compressor)
             reserved = {target.index_name, target.partial_name} & {f.name for f in staged.files}
             if reserved:
                 raise CommandError(
@@ -173,17 +205,22 @@ class Command(collectstatic.Command):
             if self.dry_run:
                 for line in plan_lines(plan):
                     self.log(line, level=2)
-            else:
-                apply_plan(
-                    plan,
-                    index,
-                    target,
-                    fingerprint=fingerprint,
-                    compressor=compressor,
-                    workers=workers,
-                    on_uploaded=self.uploaded,
-                    warn=self.stderr.write,
+                live = index.updated(
+                    plan.staged_content, plan.manifest, generation=index.generation + 1
                 )
+            else:
+                with self.progress.bar("Uploading", total=len(plan.uploads)) as self.uploading:
+                    live = apply_plan(
+                        plan,
+                        index,
+                        target,
+                        fingerprint=fingerprint,
+                        compressor=compressor,
+                        workers=workers,
+                        on_uploaded=self.uploaded,
+                        warn=self.stderr.write,
+                    )
+        deleted = self.prune_stale(target, live) if self.keep_deploys is not None else None
         finished = time.monotonic()
         seconds = {
             "total": finished - started,
@@ -191,11 +228,34 @@ class Command(collectstatic.Command):
             "upload": finished - upload_started,
         }
         self.write_json_report(
-            options, target, source_count=source_count, plan=plan, seconds=seconds
+            options, target, source_count=source_count, plan=plan, deleted=deleted, seconds=seconds
         )
         if self.verbosity < 1:
             return None
-        return summary(plan, remote.destination, elapsed=seconds["total"], dry_run=self.dry_run)
+        text = summary(plan, remote.destination, elapsed=seconds["total"], dry_run=self.dry_run)
+        return text + self.prune_summary(deleted)
+
+    def prune_stale(self, target: Target, live: SyncIndex) -> list[str]:
+        assert self.keep_deploys is not None
+        deleted = prune(
+            target,
+            live,
+            keep_deploys=self.keep_deploys,
+            dry_run=self.dry_run,
+            warn=self.stderr.write,
+        )
+        for name in deleted:
+            # Deletions are listed at the default verbosity in a dry run: that is what it is for.
+            self.log(
+                f"Would delete '{name}'" if self.dry_run else f"Deleted '{name}'",
+                level=1 if self.dry_run else 2,
+            )
+        return deleted
+
+    def prune_summary(self, deleted: list[str] | None) -> str:
+        if deleted is None:
+            return ""
+        return "\n" + pruned_summary(len(deleted), self.keep_deploys or 1, dry_run=self.dry_run)
 
     def write_json_report(
         self,
@@ -204,6 +264,7 @@ class Command(collectstatic.Command):
         *,
         source_count: int,
         plan: Plan | None,
+        deleted: list[str] | None,
         seconds: dict[str, float],
     ) -> None:
         if not options["json_report"]:
@@ -215,6 +276,7 @@ class Command(collectstatic.Command):
             target.content.destination,
             source_count=source_count,
             plan=plan,
+            deleted=deleted,
             seconds=seconds,
             requests=dict(requests),
             dry_run=self.dry_run,
@@ -236,8 +298,13 @@ class Command(collectstatic.Command):
             "You have requested to collect static files at the destination\n"
             f"location as specified in your settings:\n\n    {destination}\n\n"
             "This will overwrite existing files!\n"
-            "Are you sure you want to do this?\n\n"
-            "Type 'yes' to continue, or 'no' to cancel: "
+        )
+        if self.keep_deploys:
+            message.append(
+                "Once the new files are live, the files of older deploys will be DELETED!\n"
+            )
+        message.append(
+            "Are you sure you want to do this?\n\nType 'yes' to continue, or 'no' to cancel: "
         )
         if input("".join(message)) != "yes":
             raise CommandError("Collecting static files cancelled.")
@@ -252,6 +319,7 @@ class Command(collectstatic.Command):
     ) -> StagedSet:
         """Run Django's own collect and post-processing into ``root``."""
         local = staging.build_local_storage(root)
+        with_progress(local, self.progress, after=self.collecting)
         compression = staging.CompressionFilter(local, index, compressor)
         # Symlinks to the sources instead of copies: post-processing only ever writes new names
         # (hashed copies, .gz, .br) and reads the originals through the links.
@@ -286,7 +354,16 @@ class Command(collectstatic.Command):
         )
 
     def uploaded(self, staged: StagedFile) -> None:
+        self.uploading.tick()
         self.log(f"Uploaded '{staged.name}'", level=2)
+
+    def copy_file(self, path: str, prefixed_path: str, source_storage: Storage) -> None:
+        super().copy_file(path, prefixed_path, source_storage)
+        self.collecting.tick()
+
+    def link_file(self, path: str, prefixed_path: str, source_storage: Storage) -> None:
+        super().link_file(path, prefixed_path, source_storage)
+        self.collecting.tick()
 
 
 @contextmanager
@@ -304,3 +381,18 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def with_progress(local: Storage, progress: Progress, *, after: Bar) -> None:
+    """Show ``local``'s post-processing, which takes most of staging's time, as a bar that
+    replaces the ``after`` bar of the collection before it."""
+    post_process = local.post_process  # type: ignore[attr-defined]
+
+    def post_process_with_bar(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        after.close()
+        with progress.bar("Post-processing") as bar:
+            for result in post_process(*args, **kwargs):
+                bar.tick()
+                yield result
+
+    local.post_process = post_process_with_bar  # type: ignore[attr-defined]

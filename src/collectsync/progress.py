@@ -1,0 +1,45 @@
+"""Progress bars for people watching a deploy in a terminal; CI logs get only the summary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+from tqdm import tqdm
+
+
+class Bar:
+    """One bar, or nothing at all when there is no terminal to show it on."""
+
+    def __init__(self, shown: tqdm[Any] | None = None) -> None:
+        self._shown = shown
+
+    def tick(self) -> None:
+        if self._shown is not None:
+            self._shown.update()
+
+    def close(self) -> None:
+        if self._shown is not None:
+            self._shown.close()
+
+
+class Progress:
+    def __init__(self, stream: TextIO | None) -> None:
+        """Bars go to ``stream``; None turns them off."""
+        self._stream = stream
+
+    def start(self, description: str, total: int | None = None) -> Bar:
+        if self._stream is None:
+            return Bar()
+        return Bar(
+            tqdm(desc=description, total=total, unit=" files", file=self._stream, leave=True)
+        )
+
+    @contextmanager
+    def bar(self, description: str, total: int | None = None) -> Iterator[Bar]:
+        bar = self.start(description, total)
+        try:
+            yield bar
+        finally:
+            bar.close()
