@@ -3,8 +3,9 @@
 Each request is passed to ``decide(method, key, attempt)``, where ``attempt`` counts the
 requests seen so far with that method and key (1 for the first). It answers one of:
 ``"pass"`` (forward to LocalStack), ``"503"`` (answer 503 SlowDown without forwarding),
-``"403"`` (answer 403 AccessDenied), ``"slow"`` (forward after a short delay),
-``"reset"`` (close the connection without answering) or ``"stall"`` (wait, then close).
+``"403"`` (answer 403 AccessDenied), ``"501"`` (answer 501 NotImplemented), ``"slow"``
+(forward after a short delay), ``"reset"`` (close the connection without answering) or
+``"stall"`` (wait, then close).
 """
 
 from __future__ import annotations
@@ -19,12 +20,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-Action = Literal["pass", "slow", "403", "503", "reset", "stall"]
+Action = Literal["pass", "slow", "403", "501", "503", "reset", "stall"]
 Decide = Callable[[str, str, int], Action]
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 ACCESS_DENIED = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+)
+NOT_IMPLEMENTED = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b"<Error><Code>NotImplemented</Code><Message>A header you provided implies "
+    b"functionality that is not implemented.</Message></Error>"
 )
 SLOW_DOWN = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -60,6 +66,8 @@ class FaultProxy:
                     proxy.faults.append((self.command, key, action))
                 if action == "403":
                     self.answer(403, [("Content-Type", "application/xml")], ACCESS_DENIED)
+                elif action == "501":
+                    self.answer(501, [("Content-Type", "application/xml")], NOT_IMPLEMENTED)
                 elif action == "503":
                     self.answer(503, [("Content-Type", "application/xml")], SLOW_DOWN)
                 elif action in ("reset", "stall"):

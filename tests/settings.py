@@ -10,6 +10,11 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS: list[str] = []
 
 S3_ENDPOINT = os.environ.get("COLLECTSYNC_TEST_S3_ENDPOINT", "http://127.0.0.1:4566")
+# The emulators scripts/emulators starts: Google Cloud Storage and Azure Blob (Azurite).
+GCS_ENDPOINT = os.environ.get("COLLECTSYNC_TEST_GCS_ENDPOINT", "http://127.0.0.1:9023")
+AZURITE_ENDPOINT = os.environ.get("COLLECTSYNC_TEST_AZURITE_ENDPOINT", "http://127.0.0.1:10000")
+# google-cloud-storage talks to an emulator, anonymously, when this is set.
+os.environ.setdefault("STORAGE_EMULATOR_HOST", GCS_ENDPOINT)
 
 # Each S3 test points "staticfiles" at its own bucket (see conftest.py).
 STORAGES: dict[str, dict[str, object]] = {

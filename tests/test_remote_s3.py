@@ -66,7 +66,7 @@ def test_a_file_that_keeps_failing_switches_nothing_and_a_rerun_finishes(
 
     assert str(caught.value) == (
         "1 file failed to upload; the first was 'css/theme.css': S3 refused "
-        f"'{theme}' in bucket '{project.bucket}': SlowDown Please reduce your request rate.. "
+        f"'{theme}' in bucket '{project.bucket}': SlowDown Please reduce your request rate. "
         "Nothing was switched: the manifest and the sync index are unchanged, so rerun to "
         "finish."
     )
@@ -167,3 +167,22 @@ def test_a_stalled_request_times_out_and_is_retried(project: Project) -> None:
     assert proxy.faults == [("PUT", theme, "stall")]
     assert proxy.attempts[("PUT", theme)] == 2
     assert {theme, MANIFEST_KEY, INDEX_KEY} <= project.object_keys()
+
+
+def test_a_service_without_conditional_writes_gets_the_index_unconditionally(
+    project: Project, caplog: pytest.LogCaptureFixture
+) -> None:
+    def decide(method: str, key: str, attempt: int) -> Action:
+        # Like an S3-compatible service that rejects If-None-Match / If-Match on PutObject.
+        return "501" if (method, key, attempt) == ("PUT", INDEX_KEY, 1) else "pass"
+
+    with through_proxy(project, decide) as proxy:
+        run_command("--noinput")
+
+    assert proxy.faults == [("PUT", INDEX_KEY, "501")]
+    assert proxy.attempts[("PUT", INDEX_KEY)] == 2
+    assert SyncIndex.from_bytes(project.read(INDEX_KEY)).manifest_name == "staticfiles.json"
+    assert [record.getMessage() for record in caplog.records] == [
+        f"Bucket '{project.bucket}' does not support conditional writes (NotImplemented); the "
+        "sync index was written unconditionally, so a concurrent deploy may overwrite it."
+    ]

@@ -23,7 +23,8 @@ class UploadFailed(Exception):
         first = failures[0]
         super().__init__(
             f"{len(failures)} file{'s' if len(failures) != 1 else ''} failed to upload; "
-            f"the first was '{first.file.name}': {first.error}. Nothing was switched: "
+            f"the first was '{first.file.name}': {str(first.error).rstrip('.')}. "
+            "Nothing was switched: "
             "the manifest and the sync index are unchanged, so rerun to finish."
         )
 

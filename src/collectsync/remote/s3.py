@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import mimetypes
 import threading
 from collections import Counter
@@ -21,11 +22,14 @@ from collectsync.conf import conf
 from collectsync.remote import ConcurrentUpdate, Listed, RemoteError, join_key
 from collectsync.staging import StagedFile
 
+logger = logging.getLogger("collectsync")
+
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from storages.backends.s3 import S3Storage
 
 MISSING_OBJECT_CODES = {"NoSuchKey", "404", "NotFound"}
+UNSUPPORTED_CODES = {"NotImplemented", "501"}
 DELETE_BATCH = 1000  # the most one DeleteObjects request takes
 DENIED_CODES = {
     "AccessDenied",
@@ -154,9 +158,21 @@ class S3Remote:
         if if_unchanged and name in self._etags:
             etag = self._etags[name]
             conditions = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
-        etag = self._put(
-            key, data, hashlib.md5(data).hexdigest(), cache_control=None, conditions=conditions
-        )
+        md5 = hashlib.md5(data).hexdigest()
+        try:
+            etag = self._put(key, data, md5, cache_control=None, conditions=conditions)
+        except ClientError as error:
+            if not conditions or error_code(error) not in UNSUPPORTED_CODES:
+                raise RemoteError(explain(error, self.bucket, key)) from error
+            # Some S3-compatible services reject conditional writes; without them the last
+            # index written wins, as on storages other than S3.
+            logger.warning(
+                "Bucket '%s' does not support conditional writes (%s); the sync index was "
+                "written unconditionally, so a concurrent deploy may overwrite it.",
+                self.bucket,
+                error_code(error),
+            )
+            etag = self._put(key, data, md5, cache_control=None)
         self._etags[name] = etag
 
     def _put(
@@ -180,10 +196,12 @@ class S3Remote:
                 **(conditions or {}),  # type: ignore[arg-type]
             )
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+            if error_code(error) in ("PreconditionFailed", "412"):
                 raise ConcurrentUpdate(
                     f"'{key}' in bucket '{self.bucket}' changed while this deploy ran."
                 ) from error
+            if conditions and error_code(error) in UNSUPPORTED_CODES:
+                raise  # write_bytes retries without the conditions
             raise RemoteError(explain(error, self.bucket, key)) from error
         except BotoCoreError as error:
             raise RemoteError(explain(error, self.bucket, key)) from error
@@ -206,6 +224,10 @@ class S3Remote:
         if "ACL" not in params and self._storage.default_acl:
             params["ACL"] = self._storage.default_acl
         return params
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", "Unknown"))
 
 
 def with_retries(config: Config | None) -> Config:

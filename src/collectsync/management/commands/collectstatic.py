@@ -142,7 +142,7 @@ class Command(collectstatic.Command):
         # Before staging: the stock collect that stages resets self.clear.
         self.keep_deploys = 1 if self.clear else conf.KEEP_DEPLOYS if options["prune"] else None
         storage = build_remote_storage(backend)
-        remote = open_remote(storage)
+        remote = open_remote(storage, fresh=lambda: build_remote_storage(backend))
         if self.interactive:
             self.confirm(remote.destination)
         manifest = manifest_remote(storage, remote)

@@ -1,0 +1,113 @@
+"""Buckets in the Google Cloud Storage and Azure Blob emulators that scripts/emulators starts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from azure.storage.blob import BlobServiceClient
+from django.contrib.staticfiles.storage import ManifestFilesMixin
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage as gcs
+from storages.backends.azure_storage import AzureStorage
+from storages.backends.gcloud import GoogleCloudStorage
+
+from tests.settings import AZURITE_ENDPOINT, GCS_ENDPOINT
+
+AZURITE_CONNECTION = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    # Azurite's published development key, the same in every installation.
+    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
+    "K1SZFPTOtr/KBHBeksoGMGw==;"
+    f"BlobEndpoint={AZURITE_ENDPOINT}/devstoreaccount1;"
+)
+
+
+ANONYMOUS = AnonymousCredentials()  # type: ignore[no-untyped-call]
+
+
+class GoogleCloudManifestStorage(ManifestFilesMixin, GoogleCloudStorage):  # type: ignore[misc]
+    pass
+
+
+class AzureManifestStorage(ManifestFilesMixin, AzureStorage):  # type: ignore[misc]
+    pass
+
+
+@dataclass(frozen=True)
+class Emulated:
+    """One empty bucket (or container) and how to point Django's STORAGES at it."""
+
+    name: str
+    scheme: str
+    backend: str
+    container_option: str
+    """The storage option that names the bucket or container."""
+    options: dict[str, Any]
+    keys: Callable[[], set[str]]
+    read: Callable[[str], bytes]
+
+    def storages(self, **options: Any) -> dict[str, Any]:
+        return {
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {
+                "BACKEND": self.backend,
+                "OPTIONS": {self.container_option: self.name, **self.options, **options},
+            },
+        }
+
+
+def unreachable(service: str, endpoint: str, error: Exception) -> None:
+    pytest.fail(
+        f"The {service} emulator is not reachable at {endpoint} ({error}); start it with "
+        "`scripts/emulators start` or run the suite with `scripts/test`.",
+        pytrace=False,
+    )
+
+
+@contextmanager
+def google_bucket() -> Iterator[Emulated]:
+    client = gcs.Client(project="test", credentials=ANONYMOUS)
+    name = f"collectsync-test-{uuid.uuid4().hex[:12]}"
+    try:
+        bucket = client.create_bucket(name)
+    except Exception as error:  # any failure to reach the emulator
+        unreachable("Google Cloud Storage", GCS_ENDPOINT, error)
+    try:
+        yield Emulated(
+            name,
+            "gs",
+            f"{__name__}.GoogleCloudManifestStorage",
+            "bucket_name",
+            {"project_id": "test", "credentials": ANONYMOUS},
+            keys=lambda: {blob.name for blob in client.list_blobs(name)},
+            read=lambda key: bucket.blob(key).download_as_bytes(),
+        )
+    finally:
+        bucket.delete(force=True)
+
+
+@contextmanager
+def azure_container() -> Iterator[Emulated]:
+    service = BlobServiceClient.from_connection_string(AZURITE_CONNECTION)
+    name = f"collectsync-test-{uuid.uuid4().hex[:12]}"
+    try:
+        container = service.create_container(name)
+    except Exception as error:  # any failure to reach the emulator
+        unreachable("Azure Blob (Azurite)", AZURITE_ENDPOINT, error)
+    try:
+        yield Emulated(
+            name,
+            "azure",
+            f"{__name__}.AzureManifestStorage",
+            "azure_container",
+            {"connection_string": AZURITE_CONNECTION},
+            keys=lambda: set(container.list_blob_names()),
+            read=lambda key: container.download_blob(key, decompress=False).readall(),
+        )
+    finally:
+        container.delete_container()

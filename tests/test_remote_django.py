@@ -1,0 +1,87 @@
+"""Storages other than S3, through Django's storage API, against real emulators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from django.core.management.base import CommandError
+
+from tests.conftest import CSS_RULES, run_command, stock_whitenoise_tree, without_time
+from tests.emulated import Emulated, azure_container, google_bucket
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings as SettingsWrapper
+
+INDEX = "static/.collectsync-index.json"
+
+
+@pytest.fixture(params=["google", "azure"])
+def emulated(
+    request: pytest.FixtureRequest, static_source: Path, settings: SettingsWrapper
+) -> Iterator[Emulated]:
+    bucket = google_bucket() if request.param == "google" else azure_container()
+    with bucket as emulated:
+        settings.STATICFILES_DIRS = [str(static_source)]
+        settings.STORAGES = emulated.storages(location="static")
+        yield emulated
+
+
+def stock_keys(settings: SettingsWrapper, root: Path) -> dict[str, bytes]:
+    return {f"static/{name}": data for name, data in stock_whitenoise_tree(settings, root).items()}
+
+
+def uploaded_names(output: str) -> set[str]:
+    prefix = "Uploaded '"
+    return {line[len(prefix) : -1] for line in output.splitlines() if line.startswith(prefix)}
+
+
+def test_a_deploy_writes_what_stock_whitenoise_would_and_a_rerun_nothing(
+    emulated: Emulated, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    out, err = run_command("--noinput")
+
+    expected = stock_keys(settings, tmp_path / "stock")
+    assert emulated.keys() == set(expected) | {INDEX}
+    assert {key: emulated.read(key) for key in expected} == expected
+    assert err == ""
+    destination = f"{emulated.scheme}://{emulated.name}/static"
+    assert f"uploaded to '{destination}'" in out
+
+    out, _ = run_command("--noinput")
+
+    assert without_time(out).startswith(
+        f"\nNothing changed since the last deploy to '{destination}'"
+    )
+
+
+def test_one_changed_file_uploads_exactly_its_objects_and_clear_removes_the_old(
+    emulated: Emulated, settings: SettingsWrapper, tmp_path: Path, static_source: Path
+) -> None:
+    run_command("--noinput")
+    before = stock_keys(settings, tmp_path / "before")
+    (static_source / "css/theme.css").write_text("/* edited */\n" + CSS_RULES)
+    after = stock_keys(settings, tmp_path / "after")
+
+    out, _ = run_command("--noinput", "--clear", "--verbosity", "2")
+
+    changed = {key for key, data in after.items() if before.get(key) != data}
+    assert len(changed) == 7  # 3 hashed and 3 unhashed theme.css variants, and the manifest
+    assert {f"static/{name}" for name in uploaded_names(out)} == changed
+    assert emulated.keys() == set(after) | {INDEX}
+    assert "3 stale files deleted; the files of this deploy were kept." in out
+
+
+def test_a_missing_bucket_is_one_sentence(emulated: Emulated, settings: SettingsWrapper) -> None:
+    settings.STORAGES = emulated.storages(
+        location="static", **{emulated.container_option: "missing-x"}
+    )
+
+    with pytest.raises(CommandError, match="missing-x") as raised:
+        run_command("--noinput")
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert f"{emulated.scheme}://missing-x/static" in message
