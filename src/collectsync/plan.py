@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from collectsync.index import SyncIndex
 from collectsync.staging import StagedFile, StagedSet
@@ -17,29 +18,43 @@ class Plan:
     """The staged manifest, named as the remote knows it, when it must be uploaded."""
     staged_count: int
     compression_skipped: int = 0
+    early: list[StagedFile] = field(default_factory=list)
+    """New files already uploaded while staging went on."""
 
     @property
     def staged_content(self) -> list[StagedFile]:
-        return self.new + self.changed + self.unchanged
+        return self.new + self.early + self.changed + self.unchanged
 
     @property
     def content(self) -> list[StagedFile]:
+        """Content still to upload."""
         return sorted(self.new + self.changed, key=lambda f: f.name)
 
     @property
     def uploads(self) -> list[StagedFile]:
-        """Everything to upload, the manifest last."""
-        return self.content + ([self.manifest] if self.manifest else [])
+        """Everything this deploy uploads, including what went early; the manifest last."""
+        content = sorted(self.early + self.new + self.changed, key=lambda f: f.name)
+        return content + ([self.manifest] if self.manifest else [])
 
     @property
     def upload_bytes(self) -> int:
         return sum(f.size for f in self.uploads)
 
 
-def make_plan(staged: StagedSet, index: SyncIndex, *, force: bool) -> Plan:
-    new, changed, unchanged = [], [], []
+def make_plan(
+    staged: StagedSet,
+    index: SyncIndex,
+    *,
+    force: bool,
+    uploaded_early: Mapping[str, str] | None = None,
+) -> Plan:
+    """``uploaded_early`` maps what was uploaded during staging to the md5 it had."""
+    uploaded_early = uploaded_early or {}
+    new, early, changed, unchanged = [], [], [], []
     for staged_file in staged.files:
-        if staged_file.name not in index.files:
+        if uploaded_early.get(staged_file.name) == staged_file.md5:
+            early.append(staged_file)
+        elif staged_file.name not in index.files:
             new.append(staged_file)
         elif force or not index.holds(staged_file):
             changed.append(staged_file)
@@ -55,4 +70,5 @@ def make_plan(staged: StagedSet, index: SyncIndex, *, force: bool) -> Plan:
         manifest=manifest,
         staged_count=len(staged.files) + (1 if staged.manifest else 0),
         compression_skipped=staged.compression_skipped,
+        early=early,
     )

@@ -10,7 +10,7 @@ import re
 import shutil
 import tempfile
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +102,62 @@ class CompressionFilter:
 
         # Whitenoise calls self.compress_files(); an instance attribute takes precedence.
         storage.compress_files = compress_new_files  # type: ignore[attr-defined]
+
+
+class FinishedFiles:
+    """Reports staged files as soon as their bytes are final, before staging ends.
+
+    Whitenoise compresses last: when it starts, every hashed file, original and the manifest
+    are written for good, and each compressed variant is final once reported. Compression is
+    most of staging, so uploads can run meanwhile.
+    """
+
+    def __init__(
+        self,
+        storage: Storage,
+        root: Path,
+        manifest_name: str | None,
+        on_final: Callable[[list[StagedFile]], None],
+    ) -> None:
+        self._root = root
+        self._manifest_name = manifest_name
+        self._on_final = on_final
+        self._md5s: dict[str, str] = {}
+        self._hashed: set[str] = set()
+        compress_files = getattr(storage, "compress_files", None)
+        if compress_files is None:
+            return  # nothing is compressed: staging ends as soon as the files are written
+
+        def compress_files_reporting(names: Iterable[str]) -> Iterator[tuple[str, str]]:
+            self._report_written()
+            for name, compressed_name in compress_files(names):
+                self._report_variant(compressed_name)
+                yield name, compressed_name
+
+        storage.compress_files = compress_files_reporting  # type: ignore[attr-defined]
+
+    def _report_written(self) -> None:
+        manifest = self._root / self._manifest_name if self._manifest_name else None
+        self._hashed = hashed_names(manifest) if manifest and manifest.is_file() else set()
+        written = []
+        for path in sorted(p for p in self._root.rglob("*") if p.is_file()):
+            staged = describe(self._root, path)
+            if staged.name == self._manifest_name:
+                continue
+            self._md5s[staged.name] = staged.md5
+            written.append(dataclasses.replace(staged, immutable=staged.name in self._hashed))
+        self._on_final(written)
+
+    def _report_variant(self, name: str) -> None:
+        source = next((name.removesuffix(s) for s in VARIANT_SUFFIXES if name.endswith(s)), name)
+        staged = describe(self._root, self._root / name)
+        self._on_final(
+            [
+                dataclasses.replace(
+                    staged, source_md5=self._md5s.get(source), immutable=source in self._hashed
+                )
+            ]
+        )
 
 
 def sources_are_local(ignore_patterns: Iterable[str]) -> bool:

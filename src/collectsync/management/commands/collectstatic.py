@@ -7,7 +7,7 @@ import signal
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -46,8 +46,10 @@ from collectsync.sync import (
     apply_plan,
     prune,
     read_index,
+    save_partial_record,
     with_partial_record,
 )
+from collectsync.upload import background_uploads
 
 
 class Command(collectstatic.Command):
@@ -188,17 +190,41 @@ class Command(collectstatic.Command):
         index = with_partial_record(target, index)
         staging_started = time.monotonic()
         compressor = staging.compressor_identity()
-        with staging.staging_dir(keep=options["keep_local"]) as root:
+        own_names = {target.index_name, target.partial_name}
+        with (
+            staging.staging_dir(keep=options["keep_local"]) as root,
+            background_uploads(
+                target.content,
+                workers=workers,
+                is_new=lambda name: name not in index.files and name not in own_names,
+            ) as early,
+        ):
             known = SyncIndex() if options["force_sync"] else index
+
+            def offer_early(files: list[StagedFile]) -> None:
+                refuse_own_names(own_names, files)
+                early.offer(files)
+
             with self.progress.bar("Collecting", total=source_count) as self.collecting:
-                staged = self.stage(root, target.manifest_name, options, known, compressor)
-            reserved = {target.index_name, target.partial_name} & {f.name for f in staged.files}
-            if reserved:
-                raise CommandError(
-                    f"A static file is named '{sorted(reserved)[0]}', which collectsync uses "
-                    "for its sync index; rename the file or set COLLECTSYNC_INDEX_NAME."
+                staged = self.stage(
+                    root,
+                    target.manifest_name,
+                    options,
+                    known,
+                    compressor,
+                    on_final=None if self.dry_run else offer_early,
                 )
-            plan = make_plan(staged, index, force=options["force_sync"])
+            refuse_own_names(own_names, staged.files)
+            uploaded_early, failures = early.finish()
+            if failures:
+                save_partial_record(target, index, uploaded_early)
+                raise UploadFailed(failures)
+            plan = make_plan(
+                staged,
+                index,
+                force=options["force_sync"],
+                uploaded_early={f.name: f.md5 for f in uploaded_early},
+            )
             upload_started = time.monotonic()
             if options["keep_local"]:
                 self.stdout.write(f"Staged files kept in '{root}'.")
@@ -210,6 +236,8 @@ class Command(collectstatic.Command):
                 )
             else:
                 with self.progress.bar("Uploading", total=len(plan.uploads)) as self.uploading:
+                    for staged_early in plan.early:
+                        self.uploaded(staged_early)
                     live = apply_plan(
                         plan,
                         index,
@@ -316,11 +344,16 @@ class Command(collectstatic.Command):
         options: dict[str, Any],
         index: SyncIndex,
         compressor: str,
+        *,
+        on_final: Callable[[list[StagedFile]], None] | None,
     ) -> StagedSet:
-        """Run Django's own collect and post-processing into ``root``."""
+        """Run Django's own collect and post-processing into ``root``; pass each file whose
+        bytes are final to ``on_final`` as soon as it is, before staging ends."""
         local = staging.build_local_storage(root)
         with_progress(local, self.progress, after=self.collecting)
         compression = staging.CompressionFilter(local, index, compressor)
+        if on_final is not None:
+            staging.FinishedFiles(local, root, staging.manifest_name_of(local), on_final)
         # Symlinks to the sources instead of copies: post-processing only ever writes new names
         # (hashed copies, .gz, .br) and reads the originals through the links.
         link = staging.sources_are_local(self.ignore_patterns)
@@ -364,6 +397,15 @@ class Command(collectstatic.Command):
     def link_file(self, path: str, prefixed_path: str, source_storage: Storage) -> None:
         super().link_file(path, prefixed_path, source_storage)
         self.collecting.tick()
+
+
+def refuse_own_names(own_names: set[str], files: list[StagedFile]) -> None:
+    reserved = own_names & {f.name for f in files}
+    if reserved:
+        raise CommandError(
+            f"A static file is named '{sorted(reserved)[0]}', which collectsync uses "
+            "for its sync index; rename the file or set COLLECTSYNC_INDEX_NAME."
+        )
 
 
 @contextmanager
