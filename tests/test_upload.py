@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -8,7 +10,12 @@ import pytest
 from whitenoise.compress import Compressor
 
 from collectsync.staging import StagedFile, describe
-from collectsync.upload import background_uploads, upload_parallel
+from collectsync.upload import (
+    QUEUED_PER_WORKER,
+    background_uploads,
+    upload_parallel,
+    upload_pool,
+)
 from tests.conftest import INDEX_KEY, MANIFEST_KEY, Project, RequestLog, run_command
 from tests.fakes import RecordingRemote
 
@@ -29,17 +36,33 @@ def test_failures_come_back_in_the_order_given(tmp_path: Path) -> None:
     assert len(remote.writes) == 18
 
 
-def test_an_interrupt_drops_the_queued_uploads(tmp_path: Path) -> None:
+def test_ctrl_c_drops_the_queued_uploads(tmp_path: Path) -> None:
     files = staged_files(tmp_path, 200)
     remote = RecordingRemote()
 
-    def interrupt(staged: StagedFile) -> None:
-        raise KeyboardInterrupt
+    def press_ctrl_c(staged: StagedFile) -> None:
+        if staged.name == "f010.css":
+            os.kill(os.getpid(), signal.SIGINT)
 
     with pytest.raises(KeyboardInterrupt):
-        upload_parallel(files, remote, workers=2, on_uploaded=interrupt)
+        upload_parallel(files, remote, workers=2, on_uploaded=press_ctrl_c)
 
     assert len(remote.writes) < 200
+
+
+def test_the_queue_stays_short_however_many_files(tmp_path: Path) -> None:
+    files = staged_files(tmp_path, 100)
+    remote = RecordingRemote()
+    most_unfinished = 0
+
+    with upload_pool(remote, workers=2) as pool:
+        for staged in files:
+            pool.submit(staged)
+            most_unfinished = max(most_unfinished, pool.unfinished)
+
+    assert 0 < most_unfinished <= 2 * QUEUED_PER_WORKER
+
+    assert len(remote.writes) == 100
 
 
 def test_nothing_to_upload() -> None:

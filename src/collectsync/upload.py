@@ -2,19 +2,96 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from collectsync.remote import Remote
 from collectsync.staging import StagedFile
 
+QUEUED_PER_WORKER = 4
+"""How many files may wait per worker: a queued upload costs ~2 KB, so 80,000 at once would
+cost 160 MB, while a short queue keeps every worker busy all the same."""
+
 
 @dataclass(frozen=True)
 class Failure:
     file: StagedFile
     error: BaseException
+
+
+class UploadPool:
+    """Worker threads writing files to a remote; ``submit`` waits while the queue is full."""
+
+    def __init__(
+        self,
+        remote: Remote,
+        *,
+        workers: int,
+        on_uploaded: Callable[[StagedFile], None] = lambda staged: None,
+    ) -> None:
+        self._remote = remote
+        self._on_uploaded = on_uploaded
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collectsync")
+        self._slots = threading.Semaphore(workers * QUEUED_PER_WORKER)
+        self._lock = threading.Lock()
+        self.uploaded: list[StagedFile] = []
+        self.failures: list[Failure] = []
+        self.unfinished = 0
+        """Files submitted whose upload has not ended yet."""
+
+    def submit(self, staged: StagedFile) -> None:
+        self._slots.acquire()
+        with self._lock:
+            self.unfinished += 1
+        try:
+            self._pool.submit(self._upload, staged)
+        except BaseException:
+            with self._lock:
+                self.unfinished -= 1
+            self._slots.release()
+            raise
+
+    def _upload(self, staged: StagedFile) -> None:
+        try:
+            self._remote.write(staged)
+        except Exception as error:
+            with self._lock:
+                self.failures.append(Failure(staged, error))
+        else:
+            with self._lock:
+                self.uploaded.append(staged)
+                self._on_uploaded(staged)
+        finally:
+            with self._lock:
+                self.unfinished -= 1
+            self._slots.release()
+
+    def finish(self) -> None:
+        """Wait for every submitted upload."""
+        self._pool.shutdown()
+
+    def cancel(self) -> None:
+        """Drop what is queued; uploads under way finish on their own."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+@contextmanager
+def upload_pool(
+    remote: Remote,
+    *,
+    workers: int,
+    on_uploaded: Callable[[StagedFile], None] = lambda staged: None,
+) -> Iterator[UploadPool]:
+    pool = UploadPool(remote, workers=workers, on_uploaded=on_uploaded)
+    try:
+        yield pool
+    except BaseException:
+        pool.cancel()  # Ctrl-C or a failure: don't wait for the queue
+        raise
+    pool.finish()
 
 
 def upload_parallel(
@@ -25,28 +102,13 @@ def upload_parallel(
     on_uploaded: Callable[[StagedFile], None],
 ) -> list[Failure]:
     """Upload every file; return the failures in the order the files were given."""
-    if not files:
-        return []
-    pool = ThreadPoolExecutor(
-        max_workers=max(1, min(workers, len(files))),
-        thread_name_prefix="collectsync-upload",
-    )
-    failures: list[Failure] = []
-    try:
-        futures = {pool.submit(remote.write, f): f for f in files}
-        for future in as_completed(futures):
-            error = future.exception()
-            if error is None:
-                on_uploaded(futures[future])
-            else:
-                failures.append(Failure(futures[future], error))
-    except BaseException:
-        # Ctrl-C lands here: drop the queued uploads instead of waiting for all of them.
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+    with upload_pool(
+        remote, workers=max(1, min(workers, len(files))), on_uploaded=on_uploaded
+    ) as pool:
+        for staged in files:
+            pool.submit(staged)
     position = {f.name: i for i, f in enumerate(files)}
-    return sorted(failures, key=lambda failure: position[failure.file.name])
+    return sorted(pool.failures, key=lambda failure: position[failure.file.name])
 
 
 class BackgroundUploads:
@@ -56,42 +118,25 @@ class BackgroundUploads:
     is switched, whatever happens to the rest of the deploy.
     """
 
-    def __init__(self, remote: Remote, *, workers: int, is_new: Callable[[str], bool]) -> None:
-        self._remote = remote
+    def __init__(self, pool: UploadPool, *, is_new: Callable[[str], bool]) -> None:
+        self._pool = pool
         self._is_new = is_new
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collectsync-early")
-        self._futures: dict[Future[None], StagedFile] = {}
 
     def offer(self, files: list[StagedFile]) -> None:
         for staged in files:
             if self._is_new(staged.name):
-                self._futures[self._pool.submit(self._remote.write, staged)] = staged
+                self._pool.submit(staged)
 
     def finish(self) -> tuple[list[StagedFile], list[Failure]]:
         """Wait for every upload; return what was uploaded and what failed."""
-        uploaded: list[StagedFile] = []
-        failures: list[Failure] = []
-        for future in as_completed(self._futures):
-            error = future.exception()
-            if error is None:
-                uploaded.append(self._futures[future])
-            else:
-                failures.append(Failure(self._futures[future], error))
-        self._pool.shutdown()
-        return uploaded, sorted(failures, key=lambda failure: failure.file.name)
-
-    def cancel(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.finish()
+        failures = sorted(self._pool.failures, key=lambda failure: failure.file.name)
+        return self._pool.uploaded, failures
 
 
 @contextmanager
 def background_uploads(
     remote: Remote, *, workers: int, is_new: Callable[[str], bool]
 ) -> Iterator[BackgroundUploads]:
-    uploads = BackgroundUploads(remote, workers=workers, is_new=is_new)
-    try:
-        yield uploads
-    except BaseException:
-        uploads.cancel()  # Ctrl-C or a failed staging: drop what is queued, don't wait for it
-        raise
-    uploads.cancel()
+    with upload_pool(remote, workers=workers) as pool:
+        yield BackgroundUploads(pool, is_new=is_new)
