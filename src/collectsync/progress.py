@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from django.core.files.storage import Storage
 from tqdm import tqdm
 
 
@@ -35,6 +36,20 @@ class Progress:
         return Bar(
             tqdm(desc=description, total=total, unit=" files", file=self._stream, leave=True)
         )
+
+    def show_post_processing(self, storage: Storage, *, after: Bar) -> None:
+        """Show ``storage``'s post-processing, most of staging's time, as a bar of its own,
+        closing the ``after`` bar of the collection before it."""
+        post_process = storage.post_process  # type: ignore[attr-defined]
+
+        def post_process_with_bar(*args: Any, **kwargs: Any) -> Iterator[Any]:
+            after.close()
+            with self.bar("Post-processing") as bar:
+                for result in post_process(*args, **kwargs):
+                    bar.tick()
+                    yield result
+
+        storage.post_process = post_process_with_bar  # type: ignore[attr-defined]
 
     @contextmanager
     def bar(self, description: str, total: int | None = None) -> Iterator[Bar]:

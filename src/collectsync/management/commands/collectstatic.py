@@ -350,7 +350,7 @@ class Command(collectstatic.Command):
         """Run Django's own collect and post-processing into ``root``; pass each file whose
         bytes are final to ``on_final`` as soon as it is, before staging ends."""
         local = staging.build_local_storage(root)
-        with_progress(local, self.progress, after=self.collecting)
+        self.progress.show_post_processing(local, after=self.collecting)
         compression = staging.CompressionFilter(local, index, compressor)
         if on_final is not None:
             staging.FinishedFiles(local, root, staging.manifest_name_of(local), on_final)
@@ -423,18 +423,3 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-
-
-def with_progress(local: Storage, progress: Progress, *, after: Bar) -> None:
-    """Show ``local``'s post-processing, which takes most of staging's time, as a bar that
-    replaces the ``after`` bar of the collection before it."""
-    post_process = local.post_process  # type: ignore[attr-defined]
-
-    def post_process_with_bar(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        after.close()
-        with progress.bar("Post-processing") as bar:
-            for result in post_process(*args, **kwargs):
-                bar.tick()
-                yield result
-
-    local.post_process = post_process_with_bar  # type: ignore[attr-defined]
