@@ -727,3 +727,28 @@ def test_a_static_file_named_like_the_index_is_refused(project: Project) -> None
         run_command("--noinput", "--no-default-ignore")
 
     assert project.object_keys() == set()
+
+
+def test_help_documents_every_option() -> None:
+    parser = Command().create_parser("manage.py", "collectstatic")
+    documented = {
+        option: action.help
+        for action in parser._actions
+        for option in action.option_strings
+        if action.help
+    }
+
+    for option in (
+        "--force-sync",
+        "--keep-local",
+        "--workers",
+        "--verify",
+        "--json-report",
+        "--prune",
+        "--clear",
+        "--dry-run",
+        "--disable-collectsync",
+    ):
+        assert documented.get(option), option
+    assert "COLLECTSYNC_KEEP_DEPLOYS" in (documented["--prune"] or "")
+    assert "upload first, then delete" in (documented["--clear"] or "")

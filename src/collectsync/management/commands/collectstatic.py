@@ -69,6 +69,12 @@ class Command(collectstatic.Command):
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
+        for action in parser._actions:
+            if "--clear" in action.option_strings:
+                action.help = (
+                    "Clear the existing files. With a remote storage: upload first, then "
+                    "delete every remote file this deploy does not have."
+                )
         parser.add_argument(
             "--force-sync",
             action="store_true",
