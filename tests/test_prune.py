@@ -69,15 +69,23 @@ def tree_keys(settings: SettingsWrapper, root: Path) -> set[str]:
     return {f"{LOCATION}/{name}" for name in stock_whitenoise_tree(settings, root)}
 
 
-def test_prune_deletes_what_only_older_deploys_had_after_the_manifest_is_live(
-    project: Project, settings: SettingsWrapper, tmp_path: Path, request_log: RequestLog
-) -> None:
+def releases(
+    project: Project, settings: SettingsWrapper, root: Path, *, deploy_last: bool
+) -> list[set[str]]:
+    """Releases 1 to 3, each deployed (the last only if ``deploy_last``); their keys."""
     trees = []
     for version in (1, 2, 3):
         release(project, version)
-        trees.append(tree_keys(settings, tmp_path / f"v{version}"))
-        if version < 3:
+        trees.append(tree_keys(settings, root / f"v{version}"))
+        if version < 3 or deploy_last:
             run_command("--noinput")
+    return trees
+
+
+def test_prune_deletes_what_only_older_deploys_had_after_the_manifest_is_live(
+    project: Project, settings: SettingsWrapper, tmp_path: Path, request_log: RequestLog
+) -> None:
+    trees = releases(project, settings, tmp_path, deploy_last=False)
     request_log.clear()
     report = tmp_path / "report.json"
 
@@ -114,11 +122,7 @@ def test_clear_uploads_then_deletes_everything_this_deploy_does_not_have(
 def test_prune_with_nothing_changed_still_prunes(
     project: Project, settings: SettingsWrapper, tmp_path: Path, request_log: RequestLog
 ) -> None:
-    trees = []
-    for version in (1, 2, 3):
-        release(project, version)
-        trees.append(tree_keys(settings, tmp_path / f"v{version}"))
-        run_command("--noinput")
+    trees = releases(project, settings, tmp_path, deploy_last=True)
     request_log.clear()
 
     out, _ = run_command("--noinput", "--prune")

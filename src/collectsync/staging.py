@@ -122,7 +122,8 @@ class FinishedFiles:
         self._root = root
         self._manifest_name = manifest_name
         self._on_final = on_final
-        self._md5s: dict[str, str] = {}
+        self.md5s: dict[str, str] = {}
+        """The md5 of every file reported so far, so that scan() need not hash it again."""
         self._hashed: set[str] = set()
         compress_files = getattr(storage, "compress_files", None)
         if compress_files is None:
@@ -144,17 +145,18 @@ class FinishedFiles:
             staged = describe(self._root, path)
             if staged.name == self._manifest_name:
                 continue
-            self._md5s[staged.name] = staged.md5
+            self.md5s[staged.name] = staged.md5
             written.append(dataclasses.replace(staged, immutable=staged.name in self._hashed))
         self._on_final(written)
 
     def _report_variant(self, name: str) -> None:
         source = next((name.removesuffix(s) for s in VARIANT_SUFFIXES if name.endswith(s)), name)
         staged = describe(self._root, self._root / name)
+        self.md5s[name] = staged.md5
         self._on_final(
             [
                 dataclasses.replace(
-                    staged, source_md5=self._md5s.get(source), immutable=source in self._hashed
+                    staged, source_md5=self.md5s.get(source), immutable=source in self._hashed
                 )
             ]
         )
@@ -220,9 +222,13 @@ def staging_dir(*, keep: bool) -> Iterator[Path]:
 
 
 def scan(
-    root: Path, manifest_name: str | None, compression: CompressionFilter | None = None
+    root: Path,
+    manifest_name: str | None,
+    compression: CompressionFilter | None = None,
+    known_md5s: dict[str, str] | None = None,
 ) -> StagedSet:
-    known_md5s = compression.md5s if compression else {}
+    """The staged files under ``root``; ``known_md5s`` are hashes already computed."""
+    known_md5s = {**(known_md5s or {}), **(compression.md5s if compression else {})}
     described = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         name = path.relative_to(root).as_posix()

@@ -358,8 +358,9 @@ class Command(collectstatic.Command):
         local = staging.build_local_storage(root)
         self.progress.show_post_processing(local, after=self.collecting)
         compression = staging.CompressionFilter(local, index, compressor)
+        finished = None
         if on_final is not None:
-            staging.FinishedFiles(local, root, staging.manifest_name_of(local), on_final)
+            finished = staging.FinishedFiles(local, root, staging.manifest_name_of(local), on_final)
         # Symlinks to the sources instead of copies: post-processing only ever writes new names
         # (hashed copies, .gz, .br) and reads the originals through the links.
         link = staging.sources_are_local(self.ignore_patterns)
@@ -384,7 +385,9 @@ class Command(collectstatic.Command):
         # The original dry-run flag: Django's set_options() above reset it to False.
         self.dry_run = options["dry_run"]
         local_manifest = staging.manifest_name_of(local) if remote_manifest_name else None
-        staged = staging.scan(root, local_manifest, compression)
+        staged = staging.scan(
+            root, local_manifest, compression, finished.md5s if finished else None
+        )
         if staged.manifest is None or remote_manifest_name is None:
             return staged
         return dataclasses.replace(
