@@ -22,6 +22,7 @@ from collectsync import staging
 from collectsync.conf import conf
 from collectsync.fingerprint import input_fingerprint
 from collectsync.index import SyncIndex
+from collectsync.memory import limit_allocator
 from collectsync.plan import Plan, make_plan
 from collectsync.progress import Bar, Progress
 from collectsync.remote import (
@@ -194,6 +195,7 @@ class Command(collectstatic.Command):
                 remote.destination, source_count, elapsed=elapsed, dry_run=self.dry_run
             ) + self.prune_summary(deleted)
         index = with_partial_record(target, index)
+        limit_allocator()  # before staging and uploading start their threads
         staging_started = time.monotonic()
         compressor = staging.compressor_identity()
         own_names = {target.index_name, target.partial_name}
