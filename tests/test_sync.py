@@ -45,8 +45,8 @@ def deploy(
 def staged_set(root: Path, names: list[str]) -> StagedSet:
     for name in [*names, "staticfiles.json"]:
         (root / name).write_text(f"content of {name}")
-    files = [describe(root, root / name) for name in names]
-    return StagedSet(files, describe(root, root / "staticfiles.json"))
+    files = [describe(root, name) for name in names]
+    return StagedSet(files, describe(root, "staticfiles.json"))
 
 
 def test_content_first_then_manifest_then_index(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from tests.fakes import RecordingRemote
 def staged_files(root: Path, count: int) -> list[StagedFile]:
     for i in range(count):
         (root / f"f{i:03}.css").write_text(f"file {i}")
-    return [describe(root, root / f"f{i:03}.css") for i in range(count)]
+    return [describe(root, f"f{i:03}.css") for i in range(count)]
 
 
 def test_failures_come_back_in_the_order_given(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ class CorruptIndex(ValueError):
     pass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     md5: str
     size: int

@@ -29,6 +29,6 @@ def limit_allocator() -> bool:
     except (ValueError, OSError, AttributeError):
         return False  # no confstr, or no such name here: not glibc
     libc = ctypes.CDLL(None)
-    arenas_capped = libc.mallopt(M_ARENA_MAX, ARENA_MAX) == 1
-    threshold_fixed = libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+    arenas_capped: bool = libc.mallopt(M_ARENA_MAX, ARENA_MAX) == 1
+    threshold_fixed: bool = libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
     return arenas_capped and threshold_fixed

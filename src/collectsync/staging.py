@@ -10,7 +10,7 @@ import re
 import shutil
 import tempfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 VARIANT_SUFFIXES = (".br", ".gz")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StagedFile:
     name: str
     """Posix path relative to the storage's root: the name the remote will know it by."""
@@ -78,10 +78,18 @@ class CompressionFilter:
     compressor, would come out byte-identical, so compressing it again is wasted work.
     """
 
-    def __init__(self, storage: Storage, index: SyncIndex, compressor: str) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        index: SyncIndex,
+        compressor: str,
+        described: Mapping[str, StagedFile] | None = None,
+    ) -> None:
         self.compressed: set[str] | None = None
         self.skipped = 0
         self.md5s: dict[str, str] = {}
+        """The md5 of each file considered for compression."""
+        described = described if described is not None else {}
         compress_files = getattr(storage, "compress_files", None)
         if compress_files is None:
             return  # not a Whitenoise storage: nothing is compressed, nothing to filter
@@ -90,7 +98,9 @@ class CompressionFilter:
         def compress_new_files(names: Iterable[str]) -> Iterator[tuple[str, str]]:
             todo = []
             for name in names:
-                md5 = self.md5s[name] = file_md5(Path(storage.path(name)))
+                known = described.get(name)
+                md5 = known.md5 if known else file_md5(Path(storage.path(name)))
+                self.md5s[name] = md5
                 if index.holds_variants_of(name, md5, compressor):
                     self.skipped += 1
                 else:
@@ -118,12 +128,13 @@ class FinishedFiles:
         root: Path,
         manifest_name: str | None,
         on_final: Callable[[list[StagedFile]], None],
+        described: dict[str, StagedFile] | None = None,
     ) -> None:
         self._root = root
         self._manifest_name = manifest_name
         self._on_final = on_final
-        self.md5s: dict[str, str] = {}
-        """The md5 of every file reported so far, so that scan() need not hash it again."""
+        self.described = described if described is not None else {}
+        """Every file reported so far, so that neither compression nor scan() reads it again."""
         self._hashed: set[str] = set()
         compress_files = getattr(storage, "compress_files", None)
         if compress_files is None:
@@ -141,25 +152,27 @@ class FinishedFiles:
         manifest = self._root / self._manifest_name if self._manifest_name else None
         self._hashed = hashed_names(manifest) if manifest and manifest.is_file() else set()
         written = []
-        for path in sorted(p for p in self._root.rglob("*") if p.is_file()):
-            staged = describe(self._root, path)
-            if staged.name == self._manifest_name:
+        for name in staged_names(self._root):
+            if name == self._manifest_name:
                 continue
-            self.md5s[staged.name] = staged.md5
-            written.append(dataclasses.replace(staged, immutable=staged.name in self._hashed))
+            staged = describe(self._root, name, immutable=name in self._hashed)
+            self.described[name] = staged
+            written.append(staged)
         self._on_final(written)
 
     def _report_variant(self, name: str) -> None:
-        source = next((name.removesuffix(s) for s in VARIANT_SUFFIXES if name.endswith(s)), name)
-        staged = describe(self._root, self._root / name)
-        self.md5s[name] = staged.md5
-        self._on_final(
-            [
-                dataclasses.replace(
-                    staged, source_md5=self.md5s.get(source), immutable=source in self._hashed
-                )
-            ]
+        source_name = next(
+            (name.removesuffix(s) for s in VARIANT_SUFFIXES if name.endswith(s)), name
         )
+        source = self.described.get(source_name)
+        staged = describe(
+            self._root,
+            name,
+            source_md5=source.md5 if source else None,
+            immutable=source_name in self._hashed,
+        )
+        self.described[name] = staged
+        self._on_final([staged])
 
 
 def sources_are_local(ignore_patterns: Iterable[str]) -> bool:
@@ -221,18 +234,33 @@ def staging_dir(*, keep: bool) -> Iterator[Path]:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def staged_names(root: Path) -> list[str]:
+    """The posix name, relative to ``root``, of every file under it, sorted.
+
+    Names rather than Path objects: at 80,000 staged files the difference is tens of MB.
+    """
+    names = []
+    for folder, _, files in os.walk(root, followlinks=True):
+        folder_path = Path(folder)
+        relative = folder_path.relative_to(root).as_posix()
+        prefix = "" if relative == "." else f"{relative}/"
+        names += [prefix + file for file in files if (folder_path / file).is_file()]
+    return sorted(names)
+
+
 def scan(
     root: Path,
     manifest_name: str | None,
     compression: CompressionFilter | None = None,
-    known_md5s: dict[str, str] | None = None,
+    described_before: Mapping[str, StagedFile] | None = None,
 ) -> StagedSet:
-    """The staged files under ``root``; ``known_md5s`` are hashes already computed."""
-    known_md5s = {**(known_md5s or {}), **(compression.md5s if compression else {})}
+    """The staged files under ``root``, reusing what was ``described_before`` and the md5s
+    computed for compression instead of reading those files again."""
+    described_before = described_before or {}
+    md5s = compression.md5s if compression else {}
     described = {}
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        name = path.relative_to(root).as_posix()
-        described[name] = describe(root, path, known_md5s.get(name))
+    for name in staged_names(root):
+        described[name] = described_before.get(name) or describe(root, name, md5s.get(name))
     compressed = compression.compressed if compression else None
     manifest_file = described.get(manifest_name) if manifest_name else None
     hashed = hashed_names(manifest_file.path) if manifest_file else set()
@@ -312,12 +340,22 @@ def file_md5(path: Path) -> str:
         return hashlib.file_digest(handle, "md5").hexdigest()
 
 
-def describe(root: Path, path: Path, md5: str | None = None) -> StagedFile:
+def describe(
+    root: Path,
+    name: str,
+    md5: str | None = None,
+    *,
+    source_md5: str | None = None,
+    immutable: bool = False,
+) -> StagedFile:
+    path = root / name
     return StagedFile(
-        name=path.relative_to(root).as_posix(),
+        name=name,
         path=path,
         md5=md5 or file_md5(path),
         size=path.stat().st_size,
+        source_md5=source_md5,
+        immutable=immutable,
     )
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from collectsync.staging import StagedFile
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listed:
     """An object as a listing shows it."""
 
