@@ -15,11 +15,11 @@ USER_SETTINGS = ("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_")
 def limit_allocator() -> bool:
     """Cap glibc's malloc arenas and keep large blocks mmapped; whether it was done.
 
-    glibc gives each thread that contends for the heap an arena of its own (up to 8 per
-    core), and an arena keeps what it once held. Sixteen upload threads next to Whitenoise's
-    compression threads, whose brotli buffers run to megabytes, leave most of a cold deploy's
-    peak RSS in such arenas (see the README's Performance section). A user's own MALLOC_*
-    settings win, and other C libraries are left alone.
+    glibc raises its mmap threshold each time a large block is freed, so brotli's buffers and
+    botocore's reads end up in the arenas of many threads, which keep what they once held: most
+    of a cold deploy's peak RSS. The fixed threshold returns them, at the cost of page faults
+    (both measured in the README's Performance section). A user's own MALLOC_* settings win,
+    and other C libraries are left alone.
     """
     if any(name in os.environ for name in USER_SETTINGS):
         return False
