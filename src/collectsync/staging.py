@@ -81,15 +81,14 @@ class CompressionFilter:
     def __init__(
         self,
         storage: Storage,
+        root: Path,
         index: SyncIndex,
         compressor: str,
-        described: Mapping[str, StagedFile] | None = None,
+        described: dict[str, StagedFile],
     ) -> None:
+        """``described``: the files hashed so far, which this adds the ones it hashes to."""
         self.compressed: set[str] | None = None
         self.skipped = 0
-        self.md5s: dict[str, str] = {}
-        """The md5 of each file considered for compression."""
-        described = described if described is not None else {}
         compress_files = getattr(storage, "compress_files", None)
         if compress_files is None:
             return  # not a Whitenoise storage: nothing is compressed, nothing to filter
@@ -98,10 +97,9 @@ class CompressionFilter:
         def compress_new_files(names: Iterable[str]) -> Iterator[tuple[str, str]]:
             todo = []
             for name in names:
-                known = described.get(name)
-                md5 = known.md5 if known else file_md5(Path(storage.path(name)))
-                self.md5s[name] = md5
-                if index.holds_variants_of(name, md5, compressor):
+                if name not in described:
+                    described[name] = describe(root, name)
+                if index.holds_variants_of(name, described[name].md5, compressor):
                     self.skipped += 1
                 else:
                     todo.append(name)
@@ -128,13 +126,13 @@ class FinishedFiles:
         root: Path,
         manifest_name: str | None,
         on_final: Callable[[list[StagedFile]], None],
-        described: dict[str, StagedFile] | None = None,
+        described: dict[str, StagedFile],
     ) -> None:
+        """``described``: the files hashed so far, which this adds each file it reports to."""
         self._root = root
         self._manifest_name = manifest_name
         self._on_final = on_final
-        self.described = described if described is not None else {}
-        """Every file reported so far, so that neither compression nor scan() reads it again."""
+        self._described = described
         self._hashed: set[str] = set()
         compress_files = getattr(storage, "compress_files", None)
         if compress_files is None:
@@ -156,7 +154,7 @@ class FinishedFiles:
             if name == self._manifest_name:
                 continue
             staged = describe(self._root, name, immutable=name in self._hashed)
-            self.described[name] = staged
+            self._described[name] = staged
             written.append(staged)
         self._on_final(written)
 
@@ -164,14 +162,14 @@ class FinishedFiles:
         source_name = next(
             (name.removesuffix(s) for s in VARIANT_SUFFIXES if name.endswith(s)), name
         )
-        source = self.described.get(source_name)
+        source = self._described.get(source_name)
         staged = describe(
             self._root,
             name,
             source_md5=source.md5 if source else None,
             immutable=source_name in self._hashed,
         )
-        self.described[name] = staged
+        self._described[name] = staged
         self._on_final([staged])
 
 
@@ -254,13 +252,11 @@ def scan(
     compression: CompressionFilter | None = None,
     described_before: Mapping[str, StagedFile] | None = None,
 ) -> StagedSet:
-    """The staged files under ``root``, reusing what was ``described_before`` and the md5s
-    computed for compression instead of reading those files again."""
+    """The staged files under ``root``; those ``described_before`` are not read again."""
     described_before = described_before or {}
-    md5s = compression.md5s if compression else {}
     described = {}
     for name in staged_names(root):
-        described[name] = described_before.get(name) or describe(root, name, md5s.get(name))
+        described[name] = described_before.get(name) or describe(root, name)
     compressed = compression.compressed if compression else None
     manifest_file = described.get(manifest_name) if manifest_name else None
     hashed = hashed_names(manifest_file.path) if manifest_file else set()

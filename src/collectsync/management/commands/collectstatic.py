@@ -365,9 +365,9 @@ class Command(collectstatic.Command):
         bytes are final to ``on_final`` as soon as it is, before staging ends."""
         local = staging.build_local_storage(root)
         self.progress.show_post_processing(local, after=self.collecting)
-        # What FinishedFiles hashes as it reports files, compression and scan() reuse.
+        # Every file hashed while staging, so that no file is read twice.
         described: dict[str, StagedFile] = {}
-        compression = staging.CompressionFilter(local, index, compressor, described)
+        compression = staging.CompressionFilter(local, root, index, compressor, described)
         if on_final is not None:
             # Constructed second so that it wraps compression's filter: files are reported,
             # and hashed, before compression chooses what to compress.
