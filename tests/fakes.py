@@ -17,6 +17,9 @@ class RecordingRemote:
     def __init__(self, failing: set[str] | None = None) -> None:
         self.objects: dict[str, bytes] = {}
         self.writes: list[str] = []
+        self.deletions: list[str] = []
+        self.events: list[str] = []
+        """Writes and deletions in the order they happened: "write a.css", "delete a.css.gz"."""
         self.failing = failing or set()
         self._lock = threading.Lock()
         self.requests: Counter[str] = Counter()
@@ -35,6 +38,8 @@ class RecordingRemote:
     def delete(self, names: list[str]) -> None:
         for name in names:
             del self.objects[name]
+            self.deletions.append(name)
+            self.events.append(f"delete {name}")
 
     def read(self, name: str) -> bytes | None:
         self.last_read[name] = self.objects.get(name)
@@ -54,3 +59,4 @@ class RecordingRemote:
             self.objects[name] = data
             self.last_read[name] = data
             self.writes.append(name)
+            self.events.append(f"write {name}")

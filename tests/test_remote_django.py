@@ -85,3 +85,25 @@ def test_a_missing_bucket_is_one_sentence(emulated: Emulated, settings: Settings
     message = str(raised.value)
     assert "\n" not in message
     assert f"{emulated.scheme}://missing-x/static" in message
+
+
+def test_variants_the_new_bytes_lack_are_deleted_before_the_name_is_overwritten(
+    emulated: Emulated, settings: SettingsWrapper, tmp_path: Path, static_source: Path
+) -> None:
+    big = static_source / "css/big.css"
+    big.write_text(".a{color:red}\n" * 300)
+    run_command("--noinput")
+    before = stock_keys(settings, tmp_path / "before")
+    big.write_text("/*410431699e297d3312e4de26*/")  # too short for Whitenoise to compress
+    after = stock_keys(settings, tmp_path / "after")
+
+    out, _ = run_command("--noinput", "--verbosity", "2")
+
+    assert {"static/css/big.css.br", "static/css/big.css.gz"} <= set(before) - set(after)
+    assert [line for line in out.splitlines() if line.startswith("Deleted")] == [
+        "Deleted 'css/big.css.br'",
+        "Deleted 'css/big.css.gz'",
+    ]
+    unhashed = {key for key in emulated.keys() if key.startswith("static/css/big.css")}
+    assert unhashed == {"static/css/big.css"}
+    assert {key: emulated.read(key) for key in after} == after

@@ -275,3 +275,49 @@ def test_an_index_that_keeps_changing_is_an_error(tmp_path: Path) -> None:
             Target(remote, "index.json", remote, "staticfiles.json"),
             warn=lambda message: None,
         )
+
+
+def test_stale_variants_are_deleted_after_new_files_and_before_changed_ones(
+    tmp_path: Path,
+) -> None:
+    staged = staged_set(tmp_path, ["big.css", "new.css"])
+    old = dataclasses.replace(staged.files[0], md5="0" * 32, variants=(".gz",))
+    old_gz = dataclasses.replace(staged_file("big.css.gz"), source_md5="0" * 32)
+    index = SyncIndex(generation=1).updated([old, old_gz], None)
+    remote = RecordingRemote()
+    remote.objects["big.css.gz"] = b"old bytes, compressed"
+    written = deploy(
+        make_plan(staged, index, force=False),
+        index,
+        Target(remote, "index.json", remote, "staticfiles.json"),
+    )
+
+    assert remote.events == [
+        "write new.css",
+        "delete big.css.gz",
+        "write big.css",
+        "write staticfiles.json",
+        "write index.json",
+    ]
+    assert "big.css.gz" not in remote.objects
+    assert "big.css.gz" not in written.files
+    assert "big.css.gz" not in SyncIndex.from_bytes(remote.objects["index.json"]).files
+
+
+def test_a_failure_after_deleting_stale_variants_records_that_they_are_gone(
+    tmp_path: Path,
+) -> None:
+    staged = staged_set(tmp_path, ["big.css"])
+    old = dataclasses.replace(staged.files[0], md5="0" * 32, variants=(".gz",))
+    old_gz = dataclasses.replace(staged_file("big.css.gz"), source_md5="0" * 32)
+    index = SyncIndex(generation=1).updated([old, old_gz], None)
+    remote = RecordingRemote(failing={"big.css"})
+    remote.objects["big.css.gz"] = b"old bytes, compressed"
+
+    with pytest.raises(UploadFailed):
+        deploy(make_plan(staged, index, force=False), index, Target(remote, "index.json"))
+
+    assert "big.css.gz" not in remote.objects
+    rerun = with_partial_record(Target(remote, "index.json"), index)
+    assert set(rerun.files) == {"big.css"}
+    assert rerun.files["big.css"].md5 == "0" * 32

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collectsync.remote import Listed
-from collectsync.staging import StagedFile
+from collectsync.staging import VARIANT_SUFFIXES, StagedFile
 
 FORMAT = "collectsync-index"
 VERSION = 2
@@ -131,6 +131,12 @@ class SyncIndex:
             fingerprint=None,
             compressor=self.compressor if self.compressor == theirs.compressor else None,
             generation=generation,
+        )
+
+    def knows_nothing_of(self, name: str) -> bool:
+        """Whether neither ``name`` nor any variant of it is recorded."""
+        return name not in self.files and not any(
+            name + suffix in self.files for suffix in VARIANT_SUFFIXES
         )
 
     def holds(self, staged: StagedFile) -> bool:

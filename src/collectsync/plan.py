@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from collectsync.index import SyncIndex
-from collectsync.staging import StagedFile, StagedSet
+from collectsync.staging import VARIANT_SUFFIXES, StagedFile, StagedSet
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,9 @@ class Plan:
     compression_skipped: int = 0
     early: list[StagedFile] = field(default_factory=list)
     """New files already uploaded while staging went on."""
+    stale_variants: list[str] = field(default_factory=list)
+    """Remote ``.br``/``.gz`` variants of unhashed names that this staging no longer gives
+    them: deleted before those names are overwritten, since they hold the old bytes."""
 
     @property
     def staged_content(self) -> list[StagedFile]:
@@ -50,11 +53,14 @@ def make_plan(
 ) -> Plan:
     """``uploaded_early`` maps what was uploaded during staging to the md5 it had."""
     uploaded_early = uploaded_early or {}
+    stale = stale_variants(staged, index)
+    # Such a name is overwritten only after its stale variants are gone, with the changed ones.
+    owners_of_stale = {name.rsplit(".", 1)[0] for name in stale}
     new, early, changed, unchanged = [], [], [], []
     for staged_file in staged.files:
         if uploaded_early.get(staged_file.name) == staged_file.md5:
             early.append(staged_file)
-        elif staged_file.name not in index.files:
+        elif staged_file.name not in index.files and staged_file.name not in owners_of_stale:
             new.append(staged_file)
         elif force or not index.holds(staged_file):
             changed.append(staged_file)
@@ -71,4 +77,34 @@ def make_plan(
         staged_count=len(staged.files) + (1 if staged.manifest else 0),
         compression_skipped=staged.compression_skipped,
         early=early,
+        stale_variants=stale,
     )
+
+
+def stale_variants(staged: StagedSet, index: SyncIndex) -> list[str]:
+    """The variants the index records for unhashed staged names that this staging lacks.
+
+    Whitenoise keeps a variant only when compression pays, so new bytes under the same name
+    may come with fewer variants than the old ones. A variant not staged is still current
+    only if compression was skipped because the index vouched for it. Hashed names never
+    change content, so their variants are never stale.
+    """
+    staged_names = {f.name for f in staged.files}
+    stale = []
+    for staged_file in staged.files:
+        if staged_file.immutable:
+            continue
+        entry = index.files.get(staged_file.name)
+        kept = (
+            entry.variants or ()
+            if entry is not None and staged_file.name in staged.variants_kept
+            else ()
+        )
+        stale += [
+            staged_file.name + suffix
+            for suffix in VARIANT_SUFFIXES
+            if suffix not in kept
+            and staged_file.name + suffix in index.files
+            and staged_file.name + suffix not in staged_names
+        ]
+    return sorted(stale)

@@ -36,6 +36,9 @@ def summary(plan: Plan, destination: str, *, elapsed: float, dry_run: bool) -> s
             f" (compression skipped for {plural(plan.compression_skipped, 'file')} whose"
             " variants are remote)"
         )
+    if plan.stale_variants:
+        deleted = "would be deleted" if dry_run else "deleted"
+        text += f", {plural(len(plan.stale_variants), 'stale variant')} {deleted}"
     if dry_run:
         return text + ". Nothing was written (--dry-run)."
     return text + f", in {elapsed:.1f}s."
@@ -67,6 +70,11 @@ def plan_lines(plan: Plan) -> Iterator[str]:
         yield f"Would upload '{plan.manifest.name}' (manifest, last)"
 
 
+def stale_variant_lines(plan: Plan, *, dry_run: bool) -> Iterator[str]:
+    for name in plan.stale_variants:
+        yield f"Would delete '{name}' (stale variant)" if dry_run else f"Deleted '{name}'"
+
+
 def json_report(
     destination: str,
     *,
@@ -92,6 +100,7 @@ def json_report(
         "bytes_uploaded": sum(f.size for f in uploads),
         "deleted_files": 0 if deleted is None or dry_run else len(deleted),
         "planned_deletions": None if deleted is None else len(deleted),
+        "deleted_variants": len(plan.stale_variants) if plan and not dry_run else 0,
         "seconds": {name: round(value, 3) for name, value in seconds.items()},
         "requests": dict(sorted(requests.items())),
     }

@@ -52,8 +52,12 @@ class StagedSet:
     files: list[StagedFile]
     """Every staged file except the manifest, sorted by name."""
     manifest: StagedFile | None
-    compression_skipped: int = 0
+    variants_kept: frozenset[str] = frozenset()
     """Files not compressed because the remote holds their variants for the same content."""
+
+    @property
+    def compression_skipped(self) -> int:
+        return len(self.variants_kept)
 
 
 def compressor_identity() -> str:
@@ -88,7 +92,7 @@ class CompressionFilter:
     ) -> None:
         """``described``: the files hashed so far, which this adds the ones it hashes to."""
         self.compressed: set[str] | None = None
-        self.skipped = 0
+        self.skipped: set[str] = set()
         compress_files = getattr(storage, "compress_files", None)
         if compress_files is None:
             return  # not a Whitenoise storage: nothing is compressed, nothing to filter
@@ -100,7 +104,7 @@ class CompressionFilter:
                 if name not in described:
                     described[name] = describe(root, name)
                 if index.holds_variants_of(name, described[name].md5, compressor):
-                    self.skipped += 1
+                    self.skipped.add(name)
                 else:
                     todo.append(name)
             assert self.compressed is not None
@@ -288,7 +292,7 @@ def scan(
     return StagedSet(
         files=files,
         manifest=manifest,
-        compression_skipped=compression.skipped if compression else 0,
+        variants_kept=frozenset(compression.skipped) if compression else frozenset(),
     )
 
 

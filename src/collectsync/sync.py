@@ -90,14 +90,23 @@ def with_partial_record(target: Target, index: SyncIndex) -> SyncIndex:
     try:
         partial = SyncIndex.from_bytes(data)
     except CorruptIndex:
-        return index  # it only ever saves uploads; without it they are simply redone
+        return index  # it only ever saves work done; without it that work is simply redone
     if partial.generation != index.generation:
         return index  # written before the last successful deploy, so out of date
-    return dataclasses.replace(index, files={**index.files, **partial.files})
+    return dataclasses.replace(index, files=partial.files)
 
 
-def save_partial_record(target: Target, index: SyncIndex, uploaded: list[StagedFile]) -> None:
-    partial = SyncIndex(generation=index.generation).updated(uploaded, None)
+def save_partial_record(
+    target: Target,
+    index: SyncIndex,
+    uploaded: list[StagedFile],
+    deleted: list[str] | None = None,
+) -> None:
+    """Record what a failed deploy did: the files it uploaded, without those it deleted.
+
+    The whole record, not just the changes, so that it can also forget deleted files.
+    """
+    partial = index.without(deleted or []).updated(uploaded, None)
     # The deploy has failed already; if this fails too, the rerun just uploads them again.
     with contextlib.suppress(RemoteError):
         target.content.write_bytes(target.partial_name, partial.to_bytes())
@@ -121,19 +130,33 @@ def apply_plan(
         uploaded.append(staged)
         on_uploaded(staged)
 
-    # New keys first: if one fails, no key the index describes has been overwritten yet.
-    for batch in (plan.new, plan.changed):
+    deleted: list[str] = []
+
+    def upload(batch: list[StagedFile]) -> None:
         failures = upload_parallel(batch, target.content, workers=workers, on_uploaded=record)
         if failures:
-            save_partial_record(target, index, uploaded)
+            save_partial_record(target, index, uploaded, deleted)
             raise UploadFailed(failures)
+
+    # New keys first: if one fails, no key the index describes has been overwritten yet.
+    upload(plan.new)
+    # Stale variants go before the names they belong to are overwritten, so that a variant
+    # never holds other bytes than its name; a failure in between leaves a name without it.
+    if plan.stale_variants:
+        try:
+            target.content.delete(plan.stale_variants)
+        except RemoteError:
+            save_partial_record(target, index, uploaded)  # the rerun deletes what is left
+            raise
+        deleted = plan.stale_variants
+    upload(plan.changed)
     if plan.manifest is not None:
         assert target.manifest is not None
         target.manifest.write(plan.manifest)
         on_uploaded(plan.manifest)
 
     def updated(generation: int) -> SyncIndex:
-        return index.updated(
+        return index.without(deleted).updated(
             plan.staged_content,
             plan.manifest,
             fingerprint=fingerprint,

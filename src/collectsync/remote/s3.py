@@ -139,9 +139,9 @@ class S3Remote:
             ]
         if failed:
             raise RemoteError(
-                f"{len(failed)} stale object{'s' if len(failed) != 1 else ''} in bucket "
-                f"'{self.bucket}' could not be deleted, the first {failed[0]}; the next "
-                "--prune tries again."
+                f"{len(failed)} object{'s' if len(failed) != 1 else ''} in bucket "
+                f"'{self.bucket}' could not be deleted, the first {failed[0]}; check the "
+                "credentials' s3:DeleteObject permission and rerun."
             )
 
     def write(self, staged: StagedFile) -> None:

@@ -38,6 +38,7 @@ from collectsync.report import (
     json_report,
     plan_lines,
     pruned_summary,
+    stale_variant_lines,
     summary,
     unchanged_summary,
 )
@@ -210,7 +211,7 @@ class Command(collectstatic.Command):
             background_uploads(
                 target.content,
                 workers=workers,
-                is_new=lambda name: name not in index.files and name not in own_names,
+                is_new=lambda name: index.knows_nothing_of(name) and name not in own_names,
             ) as early,
         ):
             known = SyncIndex() if options["force_sync"] else index
@@ -245,6 +246,9 @@ class Command(collectstatic.Command):
             if self.dry_run:
                 for line in plan_lines(plan):
                     self.log(line, level=2)
+                # Deletions are listed at the default verbosity in a dry run, as with --prune.
+                for line in stale_variant_lines(plan, dry_run=True):
+                    self.log(line, level=1)
                 live = index.updated(
                     plan.staged_content, plan.manifest, generation=index.generation + 1
                 )
@@ -262,6 +266,9 @@ class Command(collectstatic.Command):
                         on_uploaded=self.uploaded,
                         warn=self.stderr.write,
                     )
+            if not self.dry_run:
+                for line in stale_variant_lines(plan, dry_run=False):
+                    self.log(line, level=2)
         deleted = self.prune_stale(target, live) if self.keep_deploys is not None else None
         finished = time.monotonic()
         seconds = {
