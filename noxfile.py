@@ -1,4 +1,5 @@
-"""The test suite on each supported Django, each in its own virtualenv (run by scripts/test)."""
+"""The test suite on each supported Django and Python, each in its own virtualenv (run by
+scripts/test, which puts the interpreters on PATH)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,19 @@ nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
-DJANGO_VERSIONS = ["4.2", "5.1", "5.2"]
+# Each supported Django on every supported Python it allows.
+MATRIX = {
+    "5.2": ["3.11", "3.12", "3.13"],
+    "6.0": ["3.12", "3.13"],
+    "6.1": ["3.12", "3.13"],
+}
 
 
-@nox.session(python="3.11")
-@nox.parametrize("django", DJANGO_VERSIONS)
+@nox.session
+@nox.parametrize(
+    ("python", "django"),
+    [(python, django) for django, pythons in MATRIX.items() for python in pythons],
+)
 def tests(session: nox.Session, django: str) -> None:
     session.install("-e", ".[s3,test]", f"Django=={django}.*")
     session.run("python", "-m", "pytest", *session.posargs)

@@ -13,14 +13,11 @@ from urllib.parse import unquote, urlsplit
 
 import boto3
 import botocore.httpsession
-import django
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
-from django.conf import settings as django_settings
 from django.contrib.staticfiles.management.commands.collectstatic import (
     Command as DjangoCommand,
 )
-from django.core.files.storage.handler import StorageHandler
 from django.core.management import call_command
 
 from tests.settings import S3_ENDPOINT
@@ -65,17 +62,6 @@ def write_static_tree(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return root
-
-
-@pytest.fixture(autouse=True)
-def storages_keep_their_options(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On Django 4.2, override_settings(STORAGES=...) also sets the deprecated
-    STATICFILES_STORAGE, and the storage handler then builds the staticfiles storage from it
-    without OPTIONS. Stock collectstatic in these tests needs the OPTIONS."""
-    if django.VERSION < (5, 0):
-        monkeypatch.setattr(
-            StorageHandler, "backends", property(lambda handler: django_settings.STORAGES)
-        )
 
 
 @pytest.fixture(scope="session")

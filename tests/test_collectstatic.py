@@ -30,6 +30,7 @@ from tests.conftest import (
     INDEX_KEY,
     LOCATION,
     MANIFEST_KEY,
+    WHITENOISE,
     Project,
     RequestLog,
     run_command,
@@ -185,12 +186,13 @@ def test_force_sync_uploads_every_staged_file(project: Project, request_log: Req
 def test_dry_run_writes_nothing_and_lists_the_plan(
     project: Project, request_log: RequestLog
 ) -> None:
-    out, _ = run_command("--noinput", "--dry-run", verbosity=2)
+    out, _ = run_command("--noinput", "--dry-run")
 
     assert project.object_keys() == set()
     assert request_log.keys("PUT") == set()
-    assert "Would upload 'css/theme.css' (new)" in out
-    assert "Would upload 'staticfiles.json' (manifest, last)" in out
+    # Django's own words for a dry run, at the verbosity Django uses, then the reason.
+    assert "Pretending to copy 'css/theme.css' (new)\n" in out
+    assert "Pretending to copy 'staticfiles.json' (manifest, last)\n" in out
     assert "would be uploaded to" in out
     assert out.rstrip().endswith("Nothing was written (--dry-run).")
 
@@ -202,13 +204,13 @@ def test_dry_run_after_a_change_lists_only_the_changed_files(project: Project) -
 
     out, _ = run_command("--noinput", "--dry-run", verbosity=2)
 
-    planned = dict(re.findall(r"Would upload '([^']+)' \((changed|new)\)", out))
+    planned = dict(re.findall(r"Pretending to copy '([^']+)' \((changed|new)\)", out))
     changed = sorted(name for name, kind in planned.items() if kind == "changed")
     new = sorted(name for name, kind in planned.items() if kind == "new")
     assert changed == ["js/app.js", "js/app.js.br", "js/app.js.gz"]
     assert len(new) == 3
     assert all(re.fullmatch(r"js/app\.[0-9a-f]{12}\.js(\.gz|\.br)?", name) for name in new)
-    assert "Would upload 'staticfiles.json' (manifest, last)" in out
+    assert "Pretending to copy 'staticfiles.json' (manifest, last)" in out
     assert project.object_keys() == keys_before
 
 
@@ -271,9 +273,54 @@ def test_prompt_answered_yes_deploys(project: Project, monkeypatch: pytest.Monke
     assert MANIFEST_KEY in project.object_keys()
 
 
-def test_link_is_refused_for_a_remote_storage(project: Project) -> None:
-    with pytest.raises(CommandError, match="--link can't be used with a remote storage"):
+def test_link_is_refused_for_a_remote_storage_as_django_refuses_it(project: Project) -> None:
+    with pytest.raises(CommandError) as stock:
+        call_command(DjangoCommand(), "--noinput", "--link", verbosity=0)
+
+    with pytest.raises(CommandError) as ours:
         run_command("--noinput", "--link")
+
+    assert str(ours.value) == str(stock.value) == "Can't symlink to a remote destination."
+    assert project.object_keys() == set()
+
+
+def prompts_of(command: DjangoCommand, monkeypatch: pytest.MonkeyPatch, *args: str) -> str:
+    """The confirmation ``command`` asks for, answered with no."""
+    prompts: list[str] = []
+
+    def answer_no(prompt: str) -> str:
+        prompts.append(prompt)
+        return "no"
+
+    monkeypatch.setattr("builtins.input", answer_no)
+    with pytest.raises(CommandError, match=r"^Collecting static files cancelled\.$"):
+        call_command(command, *args, stdout=io.StringIO(), stderr=io.StringIO())
+    return prompts[0]
+
+
+@pytest.mark.parametrize("options", [[], ["--clear"], ["--dry-run", "--clear"]])
+def test_the_confirmation_is_djangos_with_the_destination_named(
+    project: Project, monkeypatch: pytest.MonkeyPatch, options: list[str]
+) -> None:
+    stock = prompts_of(DjangoCommand(), monkeypatch, *options)
+    ours = prompts_of(Command(), monkeypatch, *options)
+
+    destination = f"s3://{project.bucket}/static"
+    # Django can't name a remote destination; collectsync does, in the words Django uses for
+    # a local one, and adds one sentence after Django's warning about --clear.
+    named = stock.replace(
+        "as specified in your settings.\n\n",
+        f"as specified in your settings:\n\n    {destination}\n\n",
+    )
+    addition = "(Only those this deploy doesn't have, and only once its files are live.)\n"
+    assert ours == (
+        named
+        if "--clear" not in options
+        else named.replace(
+            "This will DELETE ALL FILES in this location!\n",
+            "This will DELETE ALL FILES in this location!\n" + addition,
+        )
+    )
     assert project.object_keys() == set()
 
 
@@ -318,6 +365,40 @@ def test_verbosity_zero_prints_nothing(project: Project) -> None:
 
     assert (out, err) == ("", "")
     assert MANIFEST_KEY in project.object_keys()
+    (project.source / "css/theme.css").write_text("/* changed */\n" + CSS_RULES)
+    for options in (["--dry-run"], [], [], ["--dry-run"], ["--clear"], ["--prune"]):
+        assert run_command("--noinput", *options, verbosity=0) == ("", "")
+
+
+def test_a_second_file_with_the_same_path_is_reported_in_djangos_words(
+    project: Project, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    shadowed = tmp_path / "shadowed"
+    (shadowed / "css").mkdir(parents=True)
+    (shadowed / "css/theme.css").write_text("/* never collected */")
+    settings.STATICFILES_DIRS = [str(project.source), str(shadowed)]
+    settings.STATIC_ROOT = str(tmp_path / "stock")
+    stock_settings = settings.STORAGES
+    settings.STORAGES = {**stock_settings, "staticfiles": {"BACKEND": WHITENOISE}}
+    stock = {}
+    for verbosity in (1, 2):
+        stock_out = io.StringIO()
+        call_command(DjangoCommand(), "--noinput", verbosity=verbosity, stdout=stock_out)
+        stock[verbosity] = [line for line in stock_out.getvalue().splitlines() if "another" in line]
+    settings.STORAGES = stock_settings
+    (stock_line,) = stock[2]
+    assert stock_line.startswith("Found another file with the destination path 'css/theme.css'")
+
+    # Staging the first time, skipping it the second (nothing changed): the same messages at
+    # the same verbosity as Django's (1 on Django 5.2, 2 since 6.0).
+    for verbosity, run in [(2, "staged"), (2, "skipped"), (1, "skipped")]:
+        out, _ = run_command("--noinput", verbosity=verbosity)
+        assert [line for line in out.splitlines() if "another" in line] == stock[verbosity], run
+        assert "1 skipped due to conflict" in out, run
+    assert "Nothing changed" in out
+    assert (
+        project.read(f"{LOCATION}/css/theme.css") == (project.source / "css/theme.css").read_bytes()
+    )
 
 
 def test_write_parameters_of_the_storage_are_used_and_keys_never_renamed(

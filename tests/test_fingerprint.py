@@ -12,14 +12,14 @@ if TYPE_CHECKING:
 def fingerprint(**overrides: object) -> str:
     options: dict[str, object] = {"post_process": True, "manifest_name": "staticfiles.json"}
     options.update(overrides)
-    return input_fingerprint(["CVS", ".*", "*~"], **options)[0]  # type: ignore[arg-type]
+    return input_fingerprint(["CVS", ".*", "*~"], **options).fingerprint  # type: ignore[arg-type]
 
 
 def test_same_inputs_same_fingerprint(settings: SettingsWrapper, static_source: Path) -> None:
     settings.STATICFILES_DIRS = [str(static_source)]
 
     assert fingerprint() == fingerprint()
-    assert input_fingerprint([], post_process=True, manifest_name=None)[1] == 6
+    assert input_fingerprint([], post_process=True, manifest_name=None).source_count == 6
 
 
 def test_every_input_changes_the_fingerprint(

@@ -200,9 +200,9 @@ def test_a_dry_run_lists_stale_variants_as_deletions(project: Project) -> None:
 
     out, _ = run_command("--noinput", "--dry-run")
 
-    assert [line for line in out.splitlines() if line.startswith("Would delete")] == [
-        "Would delete 'css/big.css.br' (stale variant)",
-        "Would delete 'css/big.css.gz' (stale variant)",
+    assert [line for line in out.splitlines() if line.startswith("Pretending to delete")] == [
+        "Pretending to delete 'css/big.css.br' (stale variant)",
+        "Pretending to delete 'css/big.css.gz' (stale variant)",
     ]
     assert "2 stale variants would be deleted" in out
     assert project.object_keys() == before

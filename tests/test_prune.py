@@ -149,10 +149,10 @@ def test_a_dry_run_lists_what_would_be_deleted_and_deletes_nothing(project: Proj
     out, _ = run_command("--noinput", "--clear", "--dry-run")
 
     assert project.object_keys() == before
-    assert [line for line in out.splitlines() if line.startswith("Would delete")] == [
-        f"Would delete '{theme}'",
-        f"Would delete '{theme}.br'",
-        f"Would delete '{theme}.gz'",
+    assert [line for line in out.splitlines() if line.startswith("Pretending to delete")] == [
+        f"Pretending to delete '{theme}'",
+        f"Pretending to delete '{theme}.br'",
+        f"Pretending to delete '{theme}.gz'",
     ]
     assert out.rstrip().endswith(
         "3 stale files would be deleted; the files of this deploy were kept."

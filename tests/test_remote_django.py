@@ -104,6 +104,7 @@ def test_variants_the_new_bytes_lack_are_deleted_before_the_name_is_overwritten(
         "Deleted 'css/big.css.br'",
         "Deleted 'css/big.css.gz'",
     ]
-    unhashed = {key for key in emulated.keys() if key.startswith("static/css/big.css")}
+    remote_keys = emulated.keys()
+    unhashed = {key for key in remote_keys if key.startswith("static/css/big.css")}
     assert unhashed == {"static/css/big.css"}
     assert {key: emulated.read(key) for key in after} == after

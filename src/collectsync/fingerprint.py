@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from importlib import metadata
 from typing import Any
 
@@ -46,8 +47,11 @@ def output_settings(*, post_process: bool, manifest_name: str | None) -> dict[st
     }
 
 
-def found_files(ignore_patterns: Iterable[str]) -> Iterable[tuple[str, Any, str]]:
-    """(prefixed path, storage, path) of each file collect() would copy, first one winning."""
+def found_files(
+    ignore_patterns: Iterable[str], conflicts: list[str] | None = None
+) -> Iterable[tuple[str, Any, str]]:
+    """(prefixed path, storage, path) of each file collect() would copy, first one winning;
+    the paths of the files it would skip for another with the same path go to ``conflicts``."""
     patterns = list(ignore_patterns)
     seen: set[str] = set()
     for finder in get_finders():
@@ -58,19 +62,30 @@ def found_files(ignore_patterns: Iterable[str]) -> Iterable[tuple[str, Any, str]
             if prefixed not in seen:
                 seen.add(prefixed)
                 yield prefixed, storage, path
+            elif conflicts is not None:
+                conflicts.append(prefixed)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    fingerprint: str
+    source_count: int
+    conflicts: list[str]
+    """Paths found more than once: only the first is collected, as collect() does."""
 
 
 def input_fingerprint(
     ignore_patterns: Iterable[str], *, post_process: bool, manifest_name: str | None
-) -> tuple[str, int]:
-    """The fingerprint, and how many source files went into it."""
+) -> Inputs:
     digest = hashlib.sha256()
     options = output_settings(post_process=post_process, manifest_name=manifest_name)
     digest.update(json.dumps(options, sort_keys=True).encode())
     count = 0
-    for prefixed, storage, path in sorted(found_files(ignore_patterns), key=lambda f: f[0]):
+    conflicts: list[str] = []
+    found = sorted(found_files(ignore_patterns, conflicts), key=lambda f: f[0])
+    for prefixed, storage, path in found:
         with storage.open(path) as handle:
             content = hashlib.file_digest(handle, "md5").hexdigest()
         digest.update(f"\0{prefixed}\0{content}".encode())
         count += 1
-    return digest.hexdigest(), count
+    return Inputs(digest.hexdigest(), count, conflicts)

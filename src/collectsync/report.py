@@ -23,7 +23,14 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def summary(plan: Plan, destination: str, *, elapsed: float, dry_run: bool) -> str:
+def conflict_note(conflicts: int) -> str:
+    """Django's words for source files skipped because another has the same path."""
+    return f", {conflicts} skipped due to conflict" if conflicts else ""
+
+
+def summary(
+    plan: Plan, destination: str, *, elapsed: float, dry_run: bool, conflicts: int = 0
+) -> str:
     uploads = plan.uploads
     unchanged = plan.staged_count - len(uploads)
     action = "would be uploaded" if dry_run else "uploaded"
@@ -39,20 +46,25 @@ def summary(plan: Plan, destination: str, *, elapsed: float, dry_run: bool) -> s
     if plan.stale_variants:
         deleted = "would be deleted" if dry_run else "deleted"
         text += f", {plural(len(plan.stale_variants), 'stale variant')} {deleted}"
+    text += conflict_note(conflicts)
     if dry_run:
         return text + ". Nothing was written (--dry-run)."
     return text + f", in {elapsed:.1f}s."
 
 
-def unchanged_summary(destination: str, source_count: int, *, elapsed: float, dry_run: bool) -> str:
+def unchanged_summary(
+    destination: str, source_count: int, *, elapsed: float, dry_run: bool, conflicts: int = 0
+) -> str:
     text = (
         f"\nNothing changed since the last deploy to '{destination}': "
         f"{plural(source_count, 'source file')} and the settings match its fingerprint, "
         "so staging was skipped and nothing "
     )
     if dry_run:
-        return text + "would be uploaded. Nothing was written (--dry-run)."
-    return text + f"was uploaded, in {elapsed:.1f}s."
+        return (
+            text + f"would be uploaded{conflict_note(conflicts)}. Nothing was written (--dry-run)."
+        )
+    return text + f"was uploaded{conflict_note(conflicts)}, in {elapsed:.1f}s."
 
 
 def pruned_summary(count: int, keep_deploys: int, *, dry_run: bool) -> str:
@@ -62,17 +74,19 @@ def pruned_summary(count: int, keep_deploys: int, *, dry_run: bool) -> str:
 
 
 def plan_lines(plan: Plan) -> Iterator[str]:
+    """What a dry run would do, in the words of Django's own dry run."""
     for staged in plan.new:
-        yield f"Would upload '{staged.name}' (new)"
-    for staged in plan.changed:
-        yield f"Would upload '{staged.name}' (changed)"
-    if plan.manifest is not None:
-        yield f"Would upload '{plan.manifest.name}' (manifest, last)"
-
-
-def stale_variant_lines(plan: Plan, *, dry_run: bool) -> Iterator[str]:
+        yield f"Pretending to copy '{staged.name}' (new)"
     for name in plan.stale_variants:
-        yield f"Would delete '{name}' (stale variant)" if dry_run else f"Deleted '{name}'"
+        yield f"Pretending to delete '{name}' (stale variant)"
+    for staged in plan.changed:
+        yield f"Pretending to copy '{staged.name}' (changed)"
+    if plan.manifest is not None:
+        yield f"Pretending to copy '{plan.manifest.name}' (manifest, last)"
+
+
+def deletion_line(name: str, *, dry_run: bool) -> str:
+    return f"Pretending to delete '{name}'" if dry_run else f"Deleted '{name}'"
 
 
 def json_report(

@@ -303,7 +303,7 @@ MISSING_REFERENCE = re.compile(
 MISSING_FILE = re.compile(r"The file '(?P<missing>[^']+)' could not be found")
 
 
-def explain_failure(error: ValueError | OSError) -> str:
+def explain_failure(error: Exception) -> str:
     """One sentence for an error raised while staging; nothing has been uploaded yet."""
     message = str(error)
     if match := MISSING_REFERENCE.search(message):

@@ -65,8 +65,6 @@ class Remote(Protocol):
 
 
 def configured_backend() -> dict[str, Any]:
-    # settings.STORAGES, not storages.backends: on Django 4.2, override_settings(STORAGES=...)
-    # also sets the deprecated STATICFILES_STORAGE, and storages.backends then drops OPTIONS.
     backends = cast(dict[str, dict[str, Any]], settings.STORAGES)
     return dict(backends[STATICFILES_STORAGE_ALIAS])
 

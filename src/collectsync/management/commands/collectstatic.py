@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO, cast
 
+import django
 from django.contrib.staticfiles.management.commands import collectstatic
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import Storage
@@ -35,10 +36,10 @@ from collectsync.remote import (
     open_remote,
 )
 from collectsync.report import (
+    deletion_line,
     json_report,
     plan_lines,
     pruned_summary,
-    stale_variant_lines,
     summary,
     unchanged_summary,
 )
@@ -128,9 +129,7 @@ class Command(collectstatic.Command):
             result: str | None = super().handle(**options)
             return result
         if options["link"]:
-            raise CommandError(
-                "--link can't be used with a remote storage: files are uploaded, not linked."
-            )
+            raise CommandError("Can't symlink to a remote destination.")  # Django's own words
         workers = options["workers"] or conf.WORKERS
         if workers < 1:
             raise CommandError(f"--workers must be at least 1, not {workers}.")
@@ -174,7 +173,7 @@ class Command(collectstatic.Command):
                 inform=lambda message: self.log(message, level=1),
             )
             try:
-                fingerprint, source_count = input_fingerprint(
+                inputs = input_fingerprint(
                     self.ignore_patterns,
                     post_process=self.post_process,
                     manifest_name=target.manifest_name,
@@ -182,8 +181,12 @@ class Command(collectstatic.Command):
             except OSError as error:
                 raise CommandError(staging.explain_failure(error)) from error
             index = reading.result()
+        fingerprint, source_count = inputs.fingerprint, inputs.source_count
         skip_staging = not (options["force_sync"] or options["keep_local"] or options["verify"])
         if skip_staging and fingerprint == index.fingerprint:
+            # Staging would have had Django's collect() say this.
+            for path in inputs.conflicts:
+                self.log(found_another_file(path), level=CONFLICT_LOG_LEVEL)
             deleted = None
             if self.keep_deploys is not None:
                 deleted = self.prune_stale(target, with_partial_record(target, index))
@@ -199,7 +202,11 @@ class Command(collectstatic.Command):
             if self.verbosity < 1:
                 return None
             return unchanged_summary(
-                remote.destination, source_count, elapsed=elapsed, dry_run=self.dry_run
+                remote.destination,
+                source_count,
+                elapsed=elapsed,
+                dry_run=self.dry_run,
+                conflicts=len(inputs.conflicts),
             ) + self.prune_summary(deleted)
         index = with_partial_record(target, index)
         limit_allocator()  # before staging and uploading start their threads
@@ -245,9 +252,6 @@ class Command(collectstatic.Command):
                 self.stdout.write(f"Staged files kept in '{root}'.")
             if self.dry_run:
                 for line in plan_lines(plan):
-                    self.log(line, level=2)
-                # Deletions are listed at the default verbosity in a dry run, as with --prune.
-                for line in stale_variant_lines(plan, dry_run=True):
                     self.log(line, level=1)
                 live = index.updated(
                     plan.staged_content, plan.manifest, generation=index.generation + 1
@@ -267,8 +271,8 @@ class Command(collectstatic.Command):
                         warn=self.stderr.write,
                     )
             if not self.dry_run:
-                for line in stale_variant_lines(plan, dry_run=False):
-                    self.log(line, level=2)
+                for name in plan.stale_variants:
+                    self.log(deletion_line(name, dry_run=False), level=2)
         deleted = self.prune_stale(target, live) if self.keep_deploys is not None else None
         finished = time.monotonic()
         seconds = {
@@ -281,7 +285,13 @@ class Command(collectstatic.Command):
         )
         if self.verbosity < 1:
             return None
-        text = summary(plan, remote.destination, elapsed=seconds["total"], dry_run=self.dry_run)
+        text = summary(
+            plan,
+            remote.destination,
+            elapsed=seconds["total"],
+            dry_run=self.dry_run,
+            conflicts=len(inputs.conflicts),
+        )
         return text + self.prune_summary(deleted)
 
     def prune_stale(self, target: Target, live: SyncIndex) -> list[str]:
@@ -295,10 +305,7 @@ class Command(collectstatic.Command):
         )
         for name in deleted:
             # Deletions are listed at the default verbosity in a dry run: that is what it is for.
-            self.log(
-                f"Would delete '{name}'" if self.dry_run else f"Deleted '{name}'",
-                level=1 if self.dry_run else 2,
-            )
+            self.log(deletion_line(name, dry_run=self.dry_run), level=1 if self.dry_run else 2)
         return deleted
 
     def prune_summary(self, deleted: list[str] | None) -> str:
@@ -346,9 +353,15 @@ class Command(collectstatic.Command):
         message.append(
             "You have requested to collect static files at the destination\n"
             f"location as specified in your settings:\n\n    {destination}\n\n"
-            "This will overwrite existing files!\n"
         )
-        if self.keep_deploys:
+        if self.clear:
+            message.append(
+                "This will DELETE ALL FILES in this location!\n"
+                "(Only those this deploy doesn't have, and only once its files are live.)\n"
+            )
+        else:
+            message.append("This will overwrite existing files!\n")
+        if self.keep_deploys and not self.clear:
             message.append(
                 "Once the new files are live, the files of older deploys will be DELETED!\n"
             )
@@ -395,7 +408,8 @@ class Command(collectstatic.Command):
                     "link": link,
                 }
             )
-        except (ValueError, OSError) as error:
+        # Django 6.0 and later re-raise post-processing errors as a multi-line CommandError.
+        except (ValueError, OSError, CommandError) as error:
             raise CommandError(staging.explain_failure(error)) from error
         finally:
             self.storage = configured
@@ -422,6 +436,19 @@ class Command(collectstatic.Command):
     def link_file(self, path: str, prefixed_path: str, source_storage: Storage) -> None:
         super().link_file(path, prefixed_path, source_storage)
         self.collecting.tick()
+
+
+# Django 6.0 moved collect()'s "Found another file" message from verbosity 1 to 2.
+CONFLICT_LOG_LEVEL = 2 if django.VERSION >= (6, 0) else 1
+
+
+def found_another_file(path: str) -> str:
+    """Django's own message for a second source file with the same path."""
+    return (
+        f"Found another file with the destination path '{path}'. It will be ignored since "
+        "only the first encountered file is collected. If this is not what you want, make "
+        "sure every static file has a unique path."
+    )
 
 
 def refuse_own_names(own_names: set[str], files: list[StagedFile]) -> None:
