@@ -5,8 +5,8 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 
-from collectsync.remote import ConcurrentUpdate, Listed
-from collectsync.staging import StagedFile
+from collectsync.errors import ConcurrentUpdate
+from collectsync.records import Listed, StagedFile
 
 
 class RecordingRemote:

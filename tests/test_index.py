@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from collectsync.index import CorruptIndex, Entry, SyncIndex
-from collectsync.staging import StagedFile
+from collectsync.records import StagedFile
 
 
 def staged(name: str, md5: str = "a" * 32, size: int = 3) -> StagedFile:

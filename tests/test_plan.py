@@ -12,7 +12,7 @@ import pytest
 
 from collectsync.index import SyncIndex
 from collectsync.plan import make_plan
-from collectsync.staging import StagedFile, StagedSet
+from collectsync.records import StagedFile, StagedSet
 from tests.conftest import (
     INDEX_KEY,
     LOCATION,

@@ -7,8 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from django.core.files.storage import FileSystemStorage
 from django.core.management.base import CommandError
 
+from collectsync.records import StagedFile
+from collectsync.remote.django import StorageRemote
 from tests.conftest import CSS_RULES, run_command, stock_whitenoise_tree, without_time
 from tests.emulated import Emulated, azure_container, google_bucket
 
@@ -108,3 +111,17 @@ def test_variants_the_new_bytes_lack_are_deleted_before_the_name_is_overwritten(
     unhashed = {key for key in remote_keys if key.startswith("static/css/big.css")}
     assert unhashed == {"static/css/big.css"}
     assert {key: emulated.read(key) for key in after} == after
+
+
+def test_a_filesystem_manifest_storage_is_replaced_in_place(tmp_path: Path) -> None:
+    remote = StorageRemote(FileSystemStorage(location=str(tmp_path)))
+    (tmp_path / "staticfiles.json").write_text("old")
+    source = tmp_path / "new.json"
+    source.write_text("new")
+
+    remote.write(StagedFile("staticfiles.json", source, md5="unused", size=3))
+
+    assert remote.read("staticfiles.json") == b"new"
+    assert remote.read("missing.json") is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.json", "staticfiles.json"]
+    assert remote.destination == str(tmp_path)

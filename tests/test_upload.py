@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from whitenoise.compress import Compressor
 
-from collectsync.staging import StagedFile, describe
+from collectsync.records import StagedFile
+from collectsync.scan import describe
 from collectsync.upload import (
     QUEUED_PER_WORKER,
     background_uploads,

@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from collectsync.remote import Listed
-from collectsync.staging import VARIANT_SUFFIXES, StagedFile
+from collectsync.records import VARIANT_SUFFIXES, Listed, StagedFile
 
 FORMAT = "collectsync-index"
 VERSION = 2

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from collectsync.index import SyncIndex
-from collectsync.staging import VARIANT_SUFFIXES, StagedFile, StagedSet
+from collectsync.records import VARIANT_SUFFIXES, StagedFile, StagedSet
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
-"""Prune: which remote objects belong to none of the deploys worth keeping."""
+"""Prune: delete the remote objects that belong to none of the deploys worth keeping."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from collectsync.errors import ConcurrentUpdate
 from collectsync.index import SyncIndex
+from collectsync.record import Target
 
 
 @dataclass(frozen=True)
@@ -38,3 +40,39 @@ def plan_pruning(
         if entry.deployed < oldest_kept or name not in present
     ]
     return Pruning(stale, index.without([*stale, *forgotten]))
+
+
+def prune(
+    target: Target,
+    index: SyncIndex,
+    *,
+    keep_deploys: int,
+    dry_run: bool,
+    warn: Callable[[str], None],
+) -> list[str]:
+    """Delete what belongs to none of the last ``keep_deploys`` deploys; return those names.
+
+    ``index`` must be the record of the live deploy, already written. The record is rewritten
+    without the stale files before any is deleted, so it never vouches for a deleted file.
+    """
+    protected = {target.index_name, target.partial_name}
+    if target.manifest is target.content and target.manifest_name:
+        protected.add(target.manifest_name)
+    pruning = plan_pruning(
+        index, target.content.names(), keep_deploys=keep_deploys, protected=protected
+    )
+    if dry_run:
+        return pruning.stale
+    if pruning.index != index:
+        try:
+            target.content.write_bytes(
+                target.index_name, pruning.index.to_bytes(), if_unchanged=True
+            )
+        except ConcurrentUpdate:
+            warn(
+                f"Another deploy updated the sync index in {target.content.destination} while "
+                "this one ran, so nothing was pruned; run --prune again once it has finished."
+            )
+            return []
+    target.content.delete(pruning.stale)
+    return pruning.stale

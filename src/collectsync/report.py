@@ -1,10 +1,16 @@
-"""Report: what a run did, in Django's style."""
+"""Report: what a deploy did, in Django's style, and as JSON for pipelines."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
+import django
+
+from collectsync.errors import DeployError
+from collectsync.fingerprint import Inputs
 from collectsync.plan import Plan
 
 
@@ -28,9 +34,49 @@ def conflict_note(conflicts: int) -> str:
     return f", {conflicts} skipped due to conflict" if conflicts else ""
 
 
-def summary(
-    plan: Plan, destination: str, *, elapsed: float, dry_run: bool, conflicts: int = 0
-) -> str:
+# Django 6.0 moved collect()'s "Found another file" message from verbosity 1 to 2.
+CONFLICT_LOG_LEVEL = 2 if django.VERSION >= (6, 0) else 1
+
+
+def found_another_file(path: str) -> str:
+    """Django's own message for a second source file with the same path."""
+    return (
+        f"Found another file with the destination path '{path}'. It will be ignored since "
+        "only the first encountered file is collected. If this is not what you want, make "
+        "sure every static file has a unique path."
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    inputs: Inputs
+    plan: Plan | None
+    """None when nothing changed, so nothing was staged."""
+    deleted: list[str] | None
+    """What --prune or --clear deleted (or would delete); None without them."""
+    seconds: dict[str, float]
+
+
+def summary(outcome: Outcome, destination: str, *, dry_run: bool, keep_deploys: int | None) -> str:
+    plan = outcome.plan
+    if plan is None:
+        text = unchanged_summary(outcome, destination, dry_run=dry_run)
+    else:
+        text = staged_summary(plan, destination, dry_run=dry_run)
+    text += conflict_note(len(outcome.inputs.conflicts))
+    if dry_run:
+        text += ". Nothing was written (--dry-run)."
+    else:
+        text += f", in {outcome.seconds['total']:.1f}s."
+    if outcome.deleted is None:
+        return text
+    kept = "this deploy" if keep_deploys == 1 else f"the last {keep_deploys} deploys"
+    action = "would be deleted" if dry_run else "deleted"
+    count = plural(len(outcome.deleted), "stale file")
+    return text + f"\n{count} {action}; the files of {kept} were kept."
+
+
+def staged_summary(plan: Plan, destination: str, *, dry_run: bool) -> str:
     uploads = plan.uploads
     unchanged = plan.staged_count - len(uploads)
     action = "would be uploaded" if dry_run else "uploaded"
@@ -46,31 +92,16 @@ def summary(
     if plan.stale_variants:
         deleted = "would be deleted" if dry_run else "deleted"
         text += f", {plural(len(plan.stale_variants), 'stale variant')} {deleted}"
-    text += conflict_note(conflicts)
-    if dry_run:
-        return text + ". Nothing was written (--dry-run)."
-    return text + f", in {elapsed:.1f}s."
+    return text
 
 
-def unchanged_summary(
-    destination: str, source_count: int, *, elapsed: float, dry_run: bool, conflicts: int = 0
-) -> str:
-    text = (
-        f"\nNothing changed since the last deploy to '{destination}': "
-        f"{plural(source_count, 'source file')} and the settings match its fingerprint, "
-        "so staging was skipped and nothing "
+def unchanged_summary(outcome: Outcome, destination: str, *, dry_run: bool) -> str:
+    sources = plural(outcome.inputs.source_count, "source file")
+    return (
+        f"\nNothing changed since the last deploy to '{destination}': {sources} and the "
+        "settings match its fingerprint, so staging was skipped and nothing "
+        + ("would be uploaded" if dry_run else "was uploaded")
     )
-    if dry_run:
-        return (
-            text + f"would be uploaded{conflict_note(conflicts)}. Nothing was written (--dry-run)."
-        )
-    return text + f"was uploaded{conflict_note(conflicts)}, in {elapsed:.1f}s."
-
-
-def pruned_summary(count: int, keep_deploys: int, *, dry_run: bool) -> str:
-    kept = "this deploy" if keep_deploys == 1 else f"the last {keep_deploys} deploys"
-    action = "would be deleted" if dry_run else "deleted"
-    return f"{plural(count, 'stale file')} {action}; the files of {kept} were kept."
 
 
 def plan_lines(plan: Plan) -> Iterator[str]:
@@ -85,27 +116,17 @@ def plan_lines(plan: Plan) -> Iterator[str]:
         yield f"Pretending to copy '{plan.manifest.name}' (manifest, last)"
 
 
-def deletion_line(name: str, *, dry_run: bool) -> str:
-    return f"Pretending to delete '{name}'" if dry_run else f"Deleted '{name}'"
-
-
-def json_report(
-    destination: str,
-    *,
-    source_count: int,
-    plan: Plan | None,
-    deleted: list[str] | None = None,
-    seconds: dict[str, float],
-    requests: dict[str, int],
-    dry_run: bool,
-) -> str:
-    """The run, for deploy pipelines. ``plan`` is None when staging was skipped."""
+def write_json_report(
+    path: str, outcome: Outcome, *, destination: str, requests: dict[str, int], dry_run: bool
+) -> None:
+    """The deploy, for pipelines: counts, bytes, seconds and requests by operation."""
+    plan, deleted = outcome.plan, outcome.deleted
     uploads = plan.uploads if plan and not dry_run else []
     document = {
         "destination": destination,
         "dry_run": dry_run,
         "staging_skipped": plan is None,
-        "source_files": source_count,
+        "source_files": outcome.inputs.source_count,
         "staged_files": plan.staged_count if plan else 0,
         "uploaded_files": len(uploads),
         "unchanged_files": plan.staged_count - len(plan.uploads) if plan else 0,
@@ -115,7 +136,39 @@ def json_report(
         "deleted_files": 0 if deleted is None or dry_run else len(deleted),
         "planned_deletions": None if deleted is None else len(deleted),
         "deleted_variants": len(plan.stale_variants) if plan and not dry_run else 0,
-        "seconds": {name: round(value, 3) for name, value in seconds.items()},
+        "seconds": {name: round(value, 3) for name, value in outcome.seconds.items()},
         "requests": dict(sorted(requests.items())),
     }
-    return json.dumps(document, indent=2) + "\n"
+    try:
+        Path(path).write_text(json.dumps(document, indent=2) + "\n")
+    except OSError as error:
+        raise DeployError(
+            f"Could not write the JSON report to '{path}': {error.strerror}."
+        ) from error
+
+
+def confirmation(destination: str, *, dry_run: bool, clear: bool, pruning: bool) -> str:
+    """Django's question before collecting, naming the destination as Django names a local
+    one; with one sentence added after --clear's warning, and one for --prune."""
+    message = ["\n"]
+    if dry_run:
+        message.append("You have activated the --dry-run option so no files will be modified.\n\n")
+    message.append(
+        "You have requested to collect static files at the destination\n"
+        f"location as specified in your settings:\n\n    {destination}\n\n"
+    )
+    if clear:
+        message.append(
+            "This will DELETE ALL FILES in this location!\n"
+            "(Only those this deploy doesn't have, and only once its files are live.)\n"
+        )
+    else:
+        message.append("This will overwrite existing files!\n")
+        if pruning:
+            message.append(
+                "Once the new files are live, the files of older deploys will be DELETED!\n"
+            )
+    message.append(
+        "Are you sure you want to do this?\n\nType 'yes' to continue, or 'no' to cancel: "
+    )
+    return "".join(message)

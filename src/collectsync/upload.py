@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from collectsync.remote import Remote
-from collectsync.staging import StagedFile
+from collectsync.records import StagedFile
+from collectsync.remote.base import Remote
 
 QUEUED_PER_WORKER = 4
 """How many files may wait per worker: a queued upload costs ~2 KB, so 80,000 at once would

@@ -12,8 +12,9 @@ from pathlib import Path
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage
 
-from collectsync.remote import RemoteError, join_key
-from collectsync.staging import StagedFile
+from collectsync.errors import RemoteError
+from collectsync.records import StagedFile
+from collectsync.remote.base import join_key
 
 SCHEMES = {"GoogleCloudStorage": "gs", "AzureStorage": "azure"}
 

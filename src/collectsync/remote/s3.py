@@ -11,16 +11,18 @@ from collections import Counter
 from typing import IO, TYPE_CHECKING, Any
 
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 
 from collectsync.conf import conf
-from collectsync.remote import ConcurrentUpdate, Listed, RemoteError, join_key
-from collectsync.staging import StagedFile
+from collectsync.errors import ConcurrentUpdate, RemoteError
+from collectsync.records import Listed, StagedFile
+from collectsync.remote.base import join_key
+from collectsync.remote.s3_errors import (
+    MISSING_OBJECT_CODES,
+    UNSUPPORTED_CODES,
+    error_code,
+    explain,
+)
 
 logger = logging.getLogger("collectsync")
 
@@ -28,18 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from storages.backends.s3 import S3Storage
 
-MISSING_OBJECT_CODES = {"NoSuchKey", "404", "NotFound"}
-UNSUPPORTED_CODES = {"NotImplemented", "501"}
 DELETE_BATCH = 1000  # the most one DeleteObjects request takes
-DENIED_CODES = {
-    "AccessDenied",
-    "403",
-    "Forbidden",
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "InvalidToken",
-    "ExpiredToken",
-}
 
 
 class S3Remote:
@@ -226,10 +217,6 @@ class S3Remote:
         return params
 
 
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
-
-
 def with_retries(config: Config | None) -> Config:
     """The storage's client config, retrying transient errors unless it says how itself.
 
@@ -242,32 +229,3 @@ def with_retries(config: Config | None) -> Config:
     return config.merge(
         Config(retries={"mode": "standard", "total_max_attempts": conf.MAX_ATTEMPTS})
     )
-
-
-def explain(error: Exception, bucket: str, key: str) -> str:
-    if isinstance(error, NoCredentialsError):
-        return (
-            f"No AWS credentials were found for bucket '{bucket}'; set "
-            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the storage's credentials."
-        )
-    if isinstance(error, EndpointConnectionError):
-        return (
-            f"Could not connect to the S3 endpoint of bucket '{bucket}' "
-            f"({error.kwargs.get('endpoint_url')}); check AWS_S3_ENDPOINT_URL."
-        )
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        code = str(details.get("Code", "Unknown"))
-        if code == "NoSuchBucket":
-            return (
-                f"The bucket '{bucket}' does not exist; create it or fix AWS_STORAGE_BUCKET_NAME."
-            )
-        if code in DENIED_CODES:
-            return (
-                f"Access to bucket '{bucket}' was denied ({code}) for '{key}'; check "
-                "the credentials and the bucket's policy."
-            )
-        return (
-            f"S3 refused '{key}' in bucket '{bucket}': {code} {details.get('Message', '')}".rstrip()
-        )
-    return f"S3 request for '{key}' in bucket '{bucket}' failed: {error}"

@@ -1,0 +1,235 @@
+"""One deploy, top to bottom: read the record and fingerprint the sources; stage; plan; upload,
+switch the manifest and write the record; prune; report."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Protocol
+
+from django.core.files.storage import Storage
+
+from collectsync.compression import compressor_identity
+from collectsync.conf import conf
+from collectsync.errors import DeployError, StagingError
+from collectsync.fingerprint import Inputs, input_fingerprint
+from collectsync.index import SyncIndex
+from collectsync.local import staging_dir
+from collectsync.memory import limit_allocator
+from collectsync.options import Request
+from collectsync.plan import Plan, make_plan
+from collectsync.progress import Bar, Progress
+from collectsync.prune import prune
+from collectsync.publish import UploadFailed, apply_plan
+from collectsync.record import Target, read_index, save_partial_record, with_partial_record
+from collectsync.records import StagedFile, StagedSet
+from collectsync.remote import build_remote_storage, manifest_remote, open_remote
+from collectsync.report import (
+    CONFLICT_LOG_LEVEL,
+    Outcome,
+    found_another_file,
+    plan_lines,
+    summary,
+    write_json_report,
+)
+from collectsync.staging import explain_failure, stage
+from collectsync.upload import BackgroundUploads, background_uploads
+
+
+class Console(Protocol):
+    progress: Progress
+
+    def log(self, message: str, level: int) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+
+CollectInto = Callable[[Storage, int], None]
+"""Runs Django's collect and post-processing into a storage, given how many sources there are."""
+
+
+class Deploy:
+    def __init__(
+        self, backend: dict[str, Any], request: Request, console: Console, collect: CollectInto
+    ) -> None:
+        self.request = request
+        self.console = console
+        self.collect = collect
+        storage = build_remote_storage(backend)
+        remote = open_remote(storage, fresh=lambda: build_remote_storage(backend))
+        manifest = manifest_remote(storage, remote)
+        self.target = Target(
+            content=remote,
+            index_name=conf.INDEX_NAME,
+            manifest=manifest[0] if manifest else None,
+            manifest_name=manifest[1] if manifest else None,
+        )
+        self.own_names = {self.target.index_name, self.target.partial_name}
+
+    @property
+    def destination(self) -> str:
+        return self.target.content.destination
+
+    def run(self) -> str:
+        started = time.monotonic()
+        index, inputs = self.read_record_and_fingerprint()
+        staging_wanted = self.request.force_sync or self.request.keep_local or self.request.verify
+        if not staging_wanted and inputs.fingerprint == index.fingerprint:
+            self.log_conflicts(inputs)
+            pruning = self.request.keep_deploys is not None
+            live = with_partial_record(self.target, index) if pruning else index
+            return self.report(Outcome(inputs, None, self.prune(live), {}), started)
+        index = with_partial_record(self.target, index)
+        limit_allocator()  # before staging and uploading start their threads
+        staging_started = time.monotonic()
+        compressor = compressor_identity()
+        with (
+            staging_dir(keep=self.request.keep_local) as root,
+            background_uploads(
+                self.target.content,
+                workers=self.request.workers,
+                is_new=lambda name: index.knows_nothing_of(name) and name not in self.own_names,
+            ) as early,
+        ):
+            staged = stage(
+                root,
+                lambda storage: self.collect(storage, inputs.source_count),
+                known=SyncIndex() if self.request.force_sync else index,
+                compressor=compressor,
+                remote_manifest_name=self.target.manifest_name,
+                on_final=None if self.request.dry_run else lambda files: self.offer(early, files),
+            )
+            self.refuse_own_names(staged.files)
+            plan = self.plan(staged, index, early)
+            upload_started = time.monotonic()
+            if self.request.keep_local:
+                self.console.log(f"Staged files kept in '{root}'.", level=0)
+            live = self.publish(plan, index, inputs.fingerprint, compressor)
+        deleted = self.prune(live)
+        seconds = {
+            "staging": upload_started - staging_started,
+            "upload": time.monotonic() - upload_started,
+        }
+        return self.report(Outcome(inputs, plan, deleted, seconds), started)
+
+    def log_conflicts(self, inputs: Inputs) -> None:
+        """What Django's collect() says of a second source file with the same path, which
+        staging would have said had it run."""
+        for path in inputs.conflicts:
+            self.console.log(found_another_file(path), level=CONFLICT_LOG_LEVEL)
+
+    def read_record_and_fingerprint(self) -> tuple[SyncIndex, Inputs]:
+        # Reading the index is mostly waiting for the remote, hashing the sources mostly disk
+        # and hashlib, which lets go of the GIL: side by side, the no-change path is sooner done.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="collectsync-index") as reader:
+            reading = reader.submit(
+                read_index,
+                self.target,
+                verify=self.request.verify,
+                warn=self.console.warn,
+                inform=lambda message: self.console.log(message, level=1),
+            )
+            try:
+                inputs = input_fingerprint(
+                    self.request.ignore_patterns,
+                    post_process=self.request.post_process,
+                    manifest_name=self.target.manifest_name,
+                )
+            except OSError as error:
+                raise StagingError(explain_failure(error)) from error
+            return reading.result(), inputs
+
+    def offer(self, early: BackgroundUploads, files: list[StagedFile]) -> None:
+        self.refuse_own_names(files)
+        early.offer(files)
+
+    def refuse_own_names(self, files: list[StagedFile]) -> None:
+        reserved = self.own_names & {f.name for f in files}
+        if reserved:
+            raise DeployError(
+                f"A static file is named '{sorted(reserved)[0]}', which collectsync uses "
+                "for its sync index; rename the file or set COLLECTSYNC_INDEX_NAME."
+            )
+
+    def plan(self, staged: StagedSet, index: SyncIndex, early: BackgroundUploads) -> Plan:
+        uploaded_early, failures = early.finish()
+        if failures:
+            save_partial_record(self.target, index, uploaded_early)
+            raise UploadFailed(failures)
+        return make_plan(
+            staged,
+            index,
+            force=self.request.force_sync,
+            uploaded_early={f.name: f.md5 for f in uploaded_early},
+        )
+
+    def publish(self, plan: Plan, index: SyncIndex, fingerprint: str, compressor: str) -> SyncIndex:
+        """Upload the plan and write the record; the record as it now is (or would be)."""
+        if self.request.dry_run:
+            for line in plan_lines(plan):
+                self.console.log(line, level=1)
+            return index.updated(
+                plan.staged_content, plan.manifest, generation=index.generation + 1
+            )
+        with self.console.progress.bar("Uploading", total=len(plan.uploads)) as bar:
+            for staged in plan.early:
+                self.uploaded(bar, staged)
+            live = apply_plan(
+                plan,
+                index,
+                self.target,
+                fingerprint=fingerprint,
+                compressor=compressor,
+                workers=self.request.workers,
+                on_uploaded=lambda staged: self.uploaded(bar, staged),
+                warn=self.console.warn,
+            )
+        for name in plan.stale_variants:
+            self.console.log(f"Deleted '{name}'", level=2)
+        return live
+
+    def uploaded(self, bar: Bar, staged: StagedFile) -> None:
+        bar.tick()
+        self.console.log(f"Uploaded '{staged.name}'", level=2)
+
+    def prune(self, live: SyncIndex) -> list[str] | None:
+        """With --prune or --clear, delete what the deploys worth keeping don't have."""
+        if self.request.keep_deploys is None:
+            return None
+        deleted = prune(
+            self.target,
+            live,
+            keep_deploys=self.request.keep_deploys,
+            dry_run=self.request.dry_run,
+            warn=self.console.warn,
+        )
+        for name in deleted:
+            # Listed at the default verbosity in a dry run: that is what a dry run is for.
+            if self.request.dry_run:
+                self.console.log(f"Pretending to delete '{name}'", level=1)
+            else:
+                self.console.log(f"Deleted '{name}'", level=2)
+        return deleted
+
+    def report(self, outcome: Outcome, started: float) -> str:
+        outcome.seconds["total"] = time.monotonic() - started
+        if self.request.json_report:
+            requests = Counter(self.target.content.requests)
+            manifest = self.target.manifest
+            if manifest is not None and manifest is not self.target.content:
+                requests.update(manifest.requests)
+            write_json_report(
+                self.request.json_report,
+                outcome,
+                destination=self.destination,
+                requests=dict(requests),
+                dry_run=self.request.dry_run,
+            )
+        return summary(
+            outcome,
+            self.destination,
+            dry_run=self.request.dry_run,
+            keep_deploys=self.request.keep_deploys,
+        )

@@ -1,0 +1,96 @@
+"""The options collectsync adds to collectstatic, and the request they make of a deploy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.management.base import CommandParser
+
+from collectsync.conf import conf
+from collectsync.errors import DeployError
+
+OPTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("--force-sync", {"help": "Upload every staged file, whatever the remote record says."}),
+    ("--keep-local", {"help": "Keep the local staging directory and print its path."}),
+    (
+        "--verify",
+        {
+            "help": "Check the remote record against a listing of the bucket and upload "
+            "whatever is missing or altered."
+        },
+    ),
+    (
+        "--prune",
+        {
+            "help": "After the new manifest is live, delete remote files that belong to none "
+            "of the last COLLECTSYNC_KEEP_DEPLOYS deploys."
+        },
+    ),
+    ("--disable-collectsync", {"help": "Run Django's stock collectstatic."}),
+    (
+        "--workers",
+        {
+            "type": int,
+            "metavar": "N",
+            "action": "store",
+            "help": "Upload with N parallel workers (default: COLLECTSYNC_WORKERS).",
+        },
+    ),
+    (
+        "--json-report",
+        {
+            "metavar": "PATH",
+            "action": "store",
+            "help": "Write counts, bytes, durations and S3 requests as JSON to PATH.",
+        },
+    ),
+]
+CLEAR_HELP = (
+    "Clear the existing files. With a remote storage: upload first, then delete every remote "
+    "file this deploy does not have."
+)
+
+
+def add_options(parser: CommandParser) -> None:
+    for action in parser._actions:
+        if "--clear" in action.option_strings:
+            action.help = CLEAR_HELP
+    for flag, spec in OPTIONS:
+        parser.add_argument(flag, **{"action": "store_true", **spec})
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the command was asked for, as far as the deploy is concerned."""
+
+    ignore_patterns: list[str]
+    post_process: bool = True
+    dry_run: bool = False
+    force_sync: bool = False
+    keep_local: bool = False
+    verify: bool = False
+    workers: int = 16
+    keep_deploys: int | None = None
+    """How many deploys' files to keep remote (1 with --clear), or None when not pruning."""
+    json_report: str | None = None
+
+
+def request_from(options: dict[str, Any], ignore_patterns: list[str]) -> Request:
+    """The deploy that ``options`` ask for; ``ignore_patterns`` as Django's set_options()
+    completed them."""
+    workers = options["workers"] or conf.WORKERS
+    if workers < 1:
+        raise DeployError(f"--workers must be at least 1, not {workers}.")
+    pruning = options["prune"] or options["clear"]
+    return Request(
+        ignore_patterns=ignore_patterns,
+        post_process=options["post_process"],
+        dry_run=options["dry_run"],
+        force_sync=options["force_sync"],
+        keep_local=options["keep_local"],
+        verify=options["verify"],
+        workers=workers,
+        keep_deploys=(1 if options["clear"] else conf.KEEP_DEPLOYS) if pruning else None,
+        json_report=options["json_report"],
+    )

@@ -1,0 +1,83 @@
+"""Publish: upload a plan's content, then the manifest, then the record, in that order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from collectsync.errors import DeployError, RemoteError
+from collectsync.index import SyncIndex
+from collectsync.plan import Plan
+from collectsync.record import Target, save_partial_record, write_index
+from collectsync.records import StagedFile
+from collectsync.upload import Failure, upload_parallel
+
+
+class UploadFailed(DeployError):
+    def __init__(self, failures: list[Failure]) -> None:
+        self.failures = failures
+        first = failures[0]
+        super().__init__(
+            f"{len(failures)} file{'s' if len(failures) != 1 else ''} failed to upload; "
+            f"the first was '{first.file.name}': {str(first.error).rstrip('.')}. "
+            "Nothing was switched: "
+            "the manifest and the sync index are unchanged, so rerun to finish."
+        )
+
+
+def apply_plan(
+    plan: Plan,
+    index: SyncIndex,
+    target: Target,
+    *,
+    fingerprint: str | None,
+    compressor: str | None,
+    workers: int,
+    on_uploaded: Callable[[StagedFile], None],
+    warn: Callable[[str], None],
+) -> SyncIndex:
+    """Upload what the plan says; the manifest only once all content is remote."""
+    uploaded: list[StagedFile] = []
+
+    def record(staged: StagedFile) -> None:
+        uploaded.append(staged)
+        on_uploaded(staged)
+
+    deleted: list[str] = []
+
+    def upload(batch: list[StagedFile]) -> None:
+        failures = upload_parallel(batch, target.content, workers=workers, on_uploaded=record)
+        if failures:
+            save_partial_record(target, index, uploaded, deleted)
+            raise UploadFailed(failures)
+
+    # New keys first: if one fails, no key the index describes has been overwritten yet.
+    upload(plan.new)
+    # Stale variants go before the names they belong to are overwritten, so that a variant
+    # never holds other bytes than its name; a failure in between leaves a name without it.
+    if plan.stale_variants:
+        try:
+            target.content.delete(plan.stale_variants)
+        except RemoteError:
+            save_partial_record(target, index, uploaded)  # the rerun deletes what is left
+            raise
+        deleted = plan.stale_variants
+    upload(plan.changed)
+    if plan.manifest is not None:
+        assert target.manifest is not None
+        target.manifest.write(plan.manifest)
+        on_uploaded(plan.manifest)
+
+    def updated(generation: int) -> SyncIndex:
+        return index.without(deleted).updated(
+            plan.staged_content,
+            plan.manifest,
+            fingerprint=fingerprint,
+            compressor=compressor,
+            generation=generation,
+        )
+
+    # A run that changes nothing about the record (e.g. --verify finding all in place) is not
+    # a new deploy: counting it would make --prune drop the files of a release still running.
+    if not plan.uploads and updated(index.generation) == index:
+        return index
+    return write_index(target, updated(index.generation + 1), warn)

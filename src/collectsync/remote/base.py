@@ -1,0 +1,50 @@
+"""What every remote does: the interface the deploy writes through, and keys inside a location."""
+
+from __future__ import annotations
+
+import posixpath
+from collections import Counter
+from typing import Protocol
+
+from collectsync.errors import RemoteError
+from collectsync.records import Listed, StagedFile
+
+
+class Remote(Protocol):
+    requests: Counter[str]
+    """Requests made so far, by operation (GET, PUT, LIST)."""
+
+    @property
+    def destination(self) -> str:
+        """Where files go, as a user would write it (``s3://bucket/prefix``)."""
+
+    def read(self, name: str) -> bytes | None:
+        """The object's bytes, or None when there is no such object."""
+
+    def write(self, staged: StagedFile) -> None:
+        """Write the staged file under its name, overwriting in place. Thread-safe."""
+
+    def write_bytes(self, name: str, data: bytes, *, if_unchanged: bool = False) -> None:
+        """Write ``data``; with ``if_unchanged``, only if the object is as this remote last
+        read it (absent included), else raise ConcurrentUpdate. Remotes without conditional
+        writes write unconditionally."""
+
+    def listing(self) -> dict[str, Listed] | None:
+        """Every object under the location by name, or None if this remote can't list."""
+
+    def names(self) -> set[str]:
+        """The name of every object under the location."""
+
+    def delete(self, names: list[str]) -> None:
+        """Delete these objects; raise RemoteError naming the first that could not be."""
+
+
+def join_key(location: str, name: str) -> str:
+    """``name`` inside ``location``; refuses names that would leave it."""
+    parts = name.split("/")
+    if not name or name.startswith("/") or any(p in ("", ".", "..") for p in parts):
+        raise RemoteError(
+            f"Refusing to write '{name}': the name would leave the storage's location."
+        )
+    location = location.strip("/")
+    return posixpath.join(location, name) if location else name
