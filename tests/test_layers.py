@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parent.parent / "src" / "collectsync"
-GROUND_FLOOR = {"collectsync.records", "collectsync.errors"}
+GROUND_FLOOR = {
+    f"collectsync.{name}" for name in ("records", "errors", "conf", "progress", "memory")
+}
 LONGEST_MODULE = 250
 
 
