@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from collectsync.index import CorruptIndex, Entry, SyncIndex
-from collectsync.records import StagedFile
+from collectsync.index import CorruptIndex, SyncIndex
+from collectsync.records import Entry, StagedFile
 
 
 def staged(name: str, md5: str = "a" * 32, size: int = 3) -> StagedFile:
@@ -57,7 +57,7 @@ def test_holds_only_identical_bytes_under_the_same_name() -> None:
         (
             b'{"format": "collectsync-index", "version": 2, "files": {}, "manifest": null, '
             b'"fingerprint": 5, "compressor": null}',
-            "fingerprint or compressor is not a string",
+            "fingerprint, compressor or settings is not a string",
         ),
     ],
 )

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from collectsync.index import Entry, SyncIndex
+from collectsync.index import SyncIndex
 from collectsync.prune import plan_pruning
+from collectsync.records import Entry
 from tests.conftest import (
     CSS_RULES,
     INDEX_KEY,

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from collectsync.errors import RemoteError
-from collectsync.index import Entry, SyncIndex
+from collectsync.index import SyncIndex
 from collectsync.plan import make_plan
 from collectsync.record import Target, read_index, with_partial_record
+from collectsync.records import Entry
 from tests.fakes import RecordingRemote
 from tests.test_index import staged as staged_file
 from tests.test_publish import deploy, staged_set

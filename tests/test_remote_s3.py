@@ -11,7 +11,8 @@ import pytest
 from botocore.config import Config
 from django.core.management.base import CommandError
 
-from collectsync.index import Entry, SyncIndex
+from collectsync.index import SyncIndex
+from collectsync.records import Entry
 from collectsync.remote.s3 import with_retries
 from tests.conftest import INDEX_KEY, LOCATION, MANIFEST_KEY, Project, RequestLog, run_command
 from tests.faultproxy import Action, Decide, FaultProxy

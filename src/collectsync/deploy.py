@@ -13,8 +13,9 @@ from django.core.files.storage import Storage
 
 from collectsync.compression import compressor_identity
 from collectsync.conf import conf
-from collectsync.errors import DeployError, StagingError
+from collectsync.errors import StagingError
 from collectsync.fingerprint import Inputs, input_fingerprint
+from collectsync.incremental import choose
 from collectsync.index import SyncIndex
 from collectsync.local import staging_dir
 from collectsync.memory import limit_allocator
@@ -24,7 +25,7 @@ from collectsync.progress import Bar, Progress
 from collectsync.prune import prune
 from collectsync.publish import UploadFailed, apply_plan
 from collectsync.record import Target, read_index, save_partial_record, with_partial_record
-from collectsync.records import StagedFile, StagedSet
+from collectsync.records import Source, StagedFile, StagedSet
 from collectsync.remote import build_remote_storage, manifest_remote, open_remote
 from collectsync.report import (
     CONFLICT_LOG_LEVEL,
@@ -46,8 +47,9 @@ class Console(Protocol):
     def warn(self, message: str) -> None: ...
 
 
-CollectInto = Callable[[Storage, int], None]
-"""Runs Django's collect and post-processing into a storage, given how many sources there are."""
+CollectInto = Callable[[Storage, int, "set[str] | None"], None]
+"""Runs Django's collect and post-processing into a storage, given how many sources there are,
+and only for the sources given, if any are."""
 
 
 class Deploy:
@@ -66,7 +68,6 @@ class Deploy:
             manifest=manifest[0] if manifest else None,
             manifest_name=manifest[1] if manifest else None,
         )
-        self.own_names = {self.target.index_name, self.target.partial_name}
 
     @property
     def destination(self) -> str:
@@ -77,7 +78,9 @@ class Deploy:
         index, inputs = self.read_record_and_fingerprint()
         staging_wanted = self.request.force_sync or self.request.keep_local or self.request.verify
         if not staging_wanted and inputs.fingerprint == index.fingerprint:
-            self.log_conflicts(inputs)
+            # What Django's collect() would have said, had staging run.
+            for path in inputs.conflicts:
+                self.console.log(found_another_file(path), level=CONFLICT_LOG_LEVEL)
             pruning = self.request.keep_deploys is not None
             live = with_partial_record(self.target, index) if pruning else index
             return self.report(Outcome(inputs, None, self.prune(live), {}), started)
@@ -85,40 +88,45 @@ class Deploy:
         limit_allocator()  # before staging and uploading start their threads
         staging_started = time.monotonic()
         compressor = compressor_identity()
+        selection, reason = choose(
+            index, inputs, compressor, full_because=self.request.full_stage_reason()
+        )
+        if reason:
+            self.console.log(f"Staging every file: {reason}.", level=1)
+        staging_only = None if selection is None else selection.staged
         with (
             staging_dir(keep=self.request.keep_local) as root,
             background_uploads(
                 self.target.content,
                 workers=self.request.workers,
-                is_new=lambda name: index.knows_nothing_of(name) and name not in self.own_names,
+                is_new=lambda name: (
+                    index.knows_nothing_of(name) and name not in self.target.own_names
+                ),
             ) as early,
         ):
             staged = stage(
                 root,
-                lambda storage: self.collect(storage, inputs.source_count),
+                lambda storage: self.collect(storage, inputs.source_count, staging_only),
                 known=SyncIndex() if self.request.force_sync else index,
                 compressor=compressor,
                 remote_manifest_name=self.target.manifest_name,
                 on_final=None if self.request.dry_run else lambda files: self.offer(early, files),
+                sources=inputs.sources,
+                selection=selection,
+                recorded=index.sources,
             )
-            self.refuse_own_names(staged.files)
-            plan = self.plan(staged, index, early)
+            self.target.refuse_own_names(staged.files)
+            plan = self.plan(staged, index, early, selection.outputs if selection else [])
             upload_started = time.monotonic()
             if self.request.keep_local:
                 self.console.log(f"Staged files kept in '{root}'.", level=0)
-            live = self.publish(plan, index, inputs.fingerprint, compressor)
+            live = self.publish(plan, index, inputs, compressor, staged.sources)
         deleted = self.prune(live)
         seconds = {
             "staging": upload_started - staging_started,
             "upload": time.monotonic() - upload_started,
         }
         return self.report(Outcome(inputs, plan, deleted, seconds), started)
-
-    def log_conflicts(self, inputs: Inputs) -> None:
-        """What Django's collect() says of a second source file with the same path, which
-        staging would have said had it run."""
-        for path in inputs.conflicts:
-            self.console.log(found_another_file(path), level=CONFLICT_LOG_LEVEL)
 
     def read_record_and_fingerprint(self) -> tuple[SyncIndex, Inputs]:
         # Reading the index is mostly waiting for the remote, hashing the sources mostly disk
@@ -142,18 +150,12 @@ class Deploy:
             return reading.result(), inputs
 
     def offer(self, early: BackgroundUploads, files: list[StagedFile]) -> None:
-        self.refuse_own_names(files)
+        self.target.refuse_own_names(files)
         early.offer(files)
 
-    def refuse_own_names(self, files: list[StagedFile]) -> None:
-        reserved = self.own_names & {f.name for f in files}
-        if reserved:
-            raise DeployError(
-                f"A static file is named '{sorted(reserved)[0]}', which collectsync uses "
-                "for its sync index; rename the file or set COLLECTSYNC_INDEX_NAME."
-            )
-
-    def plan(self, staged: StagedSet, index: SyncIndex, early: BackgroundUploads) -> Plan:
+    def plan(
+        self, staged: StagedSet, index: SyncIndex, early: BackgroundUploads, reused: list[str]
+    ) -> Plan:
         uploaded_early, failures = early.finish()
         if failures:
             save_partial_record(self.target, index, uploaded_early)
@@ -163,15 +165,26 @@ class Deploy:
             index,
             force=self.request.force_sync,
             uploaded_early={f.name: f.md5 for f in uploaded_early},
+            reused=reused,
         )
 
-    def publish(self, plan: Plan, index: SyncIndex, fingerprint: str, compressor: str) -> SyncIndex:
+    def publish(
+        self,
+        plan: Plan,
+        index: SyncIndex,
+        inputs: Inputs,
+        compressor: str,
+        sources: dict[str, Source] | None,
+    ) -> SyncIndex:
         """Upload the plan and write the record; the record as it now is (or would be)."""
         if self.request.dry_run:
             for line in plan_lines(plan):
                 self.console.log(line, level=1)
             return index.updated(
-                plan.staged_content, plan.manifest, generation=index.generation + 1
+                plan.staged_content,
+                plan.manifest,
+                generation=index.generation + 1,
+                reused=plan.reused,
             )
         with self.console.progress.bar("Uploading", total=len(plan.uploads)) as bar:
             for staged in plan.early:
@@ -180,8 +193,10 @@ class Deploy:
                 plan,
                 index,
                 self.target,
-                fingerprint=fingerprint,
+                fingerprint=inputs.fingerprint,
                 compressor=compressor,
+                settings=inputs.settings,
+                sources=sources,
                 workers=self.request.workers,
                 on_uploaded=lambda staged: self.uploaded(bar, staged),
                 warn=self.console.warn,

@@ -69,23 +69,33 @@ def found_files(
 @dataclass(frozen=True)
 class Inputs:
     fingerprint: str
-    source_count: int
+    """One hash of the settings and of every source's path and md5."""
+    settings: str
+    """The hash of the settings and versions alone."""
+    sources: dict[str, str]
+    """Each source file's md5, by the path collect() would give it."""
     conflicts: list[str]
     """Paths found more than once: only the first is collected, as collect() does."""
+
+    @property
+    def source_count(self) -> int:
+        return len(self.sources)
+
+
+def first(found: tuple[str, Any, str]) -> str:
+    return found[0]
 
 
 def input_fingerprint(
     ignore_patterns: Iterable[str], *, post_process: bool, manifest_name: str | None
 ) -> Inputs:
-    digest = hashlib.sha256()
     options = output_settings(post_process=post_process, manifest_name=manifest_name)
-    digest.update(json.dumps(options, sort_keys=True).encode())
-    count = 0
+    settings_digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode())
+    digest = settings_digest.copy()
     conflicts: list[str] = []
-    found = sorted(found_files(ignore_patterns, conflicts), key=lambda f: f[0])
-    for prefixed, storage, path in found:
+    sources = {}
+    for prefixed, storage, path in sorted(found_files(ignore_patterns, conflicts), key=first):
         with storage.open(path) as handle:
-            content = hashlib.file_digest(handle, "md5").hexdigest()
-        digest.update(f"\0{prefixed}\0{content}".encode())
-        count += 1
-    return Inputs(digest.hexdigest(), count, conflicts)
+            sources[prefixed] = hashlib.file_digest(handle, "md5").hexdigest()
+        digest.update(f"\0{prefixed}\0{sources[prefixed]}".encode())
+    return Inputs(digest.hexdigest(), settings_digest.hexdigest(), sources, conflicts)

@@ -75,6 +75,15 @@ class Request:
     """How many deploys' files to keep remote (1 with --clear), or None when not pruning."""
     json_report: str | None = None
 
+    def full_stage_reason(self) -> str | None:
+        flags = [
+            (self.force_sync, "--force-sync stages everything"),
+            (self.keep_local, "--keep-local keeps a complete staging dir"),
+            (self.verify, "--verify checks every file"),
+            (not self.post_process, "--no-post-process copies every file"),
+        ]
+        return next((reason for given, reason in flags if given), None)
+
 
 def request_from(options: dict[str, Any], ignore_patterns: list[str]) -> Request:
     """The deploy that ``options`` ask for; ``ignore_patterns`` as Django's set_options()

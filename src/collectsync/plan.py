@@ -20,6 +20,8 @@ class Plan:
     compression_skipped: int = 0
     early: list[StagedFile] = field(default_factory=list)
     """New files already uploaded while staging went on."""
+    reused: list[str] = field(default_factory=list)
+    """Remote files of this deploy that were not staged again: their sources are unchanged."""
     stale_variants: list[str] = field(default_factory=list)
     """Remote ``.br``/``.gz`` variants of unhashed names that this staging no longer gives
     them: deleted before those names are overwritten, since they hold the old bytes."""
@@ -50,6 +52,7 @@ def make_plan(
     *,
     force: bool,
     uploaded_early: Mapping[str, str] | None = None,
+    reused: list[str] | None = None,
 ) -> Plan:
     """``uploaded_early`` maps what was uploaded during staging to the md5 it had."""
     uploaded_early = uploaded_early or {}
@@ -75,6 +78,7 @@ def make_plan(
         unchanged=unchanged,
         manifest=manifest,
         staged_count=len(staged.files) + (1 if staged.manifest else 0),
+        reused=reused or [],
         compression_skipped=staged.compression_skipped,
         early=early,
         stale_variants=stale,

@@ -8,7 +8,7 @@ from collectsync.errors import DeployError, RemoteError
 from collectsync.index import SyncIndex
 from collectsync.plan import Plan
 from collectsync.record import Target, save_partial_record, write_index
-from collectsync.records import StagedFile
+from collectsync.records import Source, StagedFile
 from collectsync.upload import Failure, upload_parallel
 
 
@@ -31,6 +31,8 @@ def apply_plan(
     *,
     fingerprint: str | None,
     compressor: str | None,
+    settings: str | None = None,
+    sources: dict[str, Source] | None = None,
     workers: int,
     on_uploaded: Callable[[StagedFile], None],
     warn: Callable[[str], None],
@@ -74,6 +76,9 @@ def apply_plan(
             fingerprint=fingerprint,
             compressor=compressor,
             generation=generation,
+            settings=settings,
+            sources=sources,
+            reused=plan.reused,
         )
 
     # A run that changes nothing about the record (e.g. --verify finding all in place) is not

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from collectsync.errors import ConcurrentUpdate, RemoteError
+from collectsync.errors import ConcurrentUpdate, DeployError, RemoteError
 from collectsync.index import CorruptIndex, SyncIndex
 from collectsync.records import StagedFile
 from collectsync.remote.base import Remote
@@ -28,6 +28,18 @@ class Target:
     def partial_name(self) -> str:
         """What a failed deploy did upload, so that a rerun need not upload it again."""
         return f"{self.index_name}.partial"
+
+    @property
+    def own_names(self) -> set[str]:
+        return {self.index_name, self.partial_name}
+
+    def refuse_own_names(self, files: list[StagedFile]) -> None:
+        reserved = self.own_names & {f.name for f in files}
+        if reserved:
+            raise DeployError(
+                f"A static file is named '{sorted(reserved)[0]}', which collectsync uses "
+                "for its sync index; rename the file or set COLLECTSYNC_INDEX_NAME."
+            )
 
 
 def read_index(

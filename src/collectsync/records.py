@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 VARIANT_SUFFIXES = (".br", ".gz")
 """The compressed variants Whitenoise writes next to a file: ``x.css.br``, ``x.css.gz``."""
@@ -34,6 +35,8 @@ class StagedSet:
     manifest: StagedFile | None
     variants_kept: frozenset[str] = frozenset()
     """Files not compressed because the remote holds their variants for the same content."""
+    sources: dict[str, Source] | None = None
+    """What the record should keep of each source, if staging could tell."""
 
     @property
     def compression_skipped(self) -> int:
@@ -47,3 +50,52 @@ class Listed:
     size: int
     md5: str | None
     """None when the listing can't tell (S3 multipart or KMS-encrypted objects)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    md5: str
+    size: int
+    source_md5: str | None = None
+    """For a compressed variant (``x.css.gz``): the md5 of the file it was made from."""
+    variants: tuple[str, ...] | None = None
+    """For a file that was compressed: the suffixes of the variants that came out."""
+    deployed: int = 0
+    """The generation of the last deploy that had this file; --prune keeps the recent ones."""
+
+    def to_json(self) -> list[Any]:
+        variants = None if self.variants is None else list(self.variants)
+        return [self.md5, self.size, self.source_md5, variants, self.deployed]
+
+    @classmethod
+    def from_json(cls, value: list[Any]) -> Entry:
+        md5, size, source_md5, variants, deployed = value
+        if not isinstance(md5, str) or not (source_md5 is None or isinstance(source_md5, str)):
+            raise TypeError(f"bad entry {value!r}")
+        variants = None if variants is None else tuple(variants)
+        return cls(md5, int(size), source_md5, variants, int(deployed))
+
+    def same_content(self, other: Entry) -> bool:
+        return (self.md5, self.size) == (other.md5, other.size)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What the record keeps of one source file, so that a deploy need not stage it again."""
+
+    md5: str
+    hashed: str | None
+    """Its name in the manifest (a hashed name), None without post-processing."""
+    refs: tuple[str, ...] = ()
+    """The names Django's post-processing resolved in it (CSS url(), JS imports, source
+    maps): when one of them changes, this file's output changes too."""
+
+    def to_json(self) -> list[Any]:
+        return [self.md5, self.hashed, list(self.refs)]
+
+    @classmethod
+    def from_json(cls, value: list[Any]) -> Source:
+        md5, hashed, refs = value
+        if not isinstance(md5, str) or not (hashed is None or isinstance(hashed, str)):
+            raise TypeError(f"bad source {value!r}")
+        return cls(md5, hashed, tuple(str(ref) for ref in refs))

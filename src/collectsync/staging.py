@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from django.core.files.storage import Storage
@@ -12,9 +12,10 @@ from django.core.management.base import CommandError
 
 from collectsync.compression import CompressionFilter, FinishedFiles
 from collectsync.errors import StagingError
+from collectsync.incremental import Selection, Watched
 from collectsync.index import SyncIndex
 from collectsync.local import build_local_storage
-from collectsync.records import StagedFile, StagedSet
+from collectsync.records import Source, StagedFile, StagedSet
 from collectsync.scan import manifest_name_of, scan
 
 Collect = Callable[[Storage], None]
@@ -29,6 +30,9 @@ def stage(
     compressor: str,
     remote_manifest_name: str | None,
     on_final: Callable[[list[StagedFile]], None] | None,
+    sources: Mapping[str, str],
+    selection: Selection | None = None,
+    recorded: Mapping[str, Source] | None = None,
 ) -> StagedSet:
     """Stage into ``root`` and describe what was staged, the manifest named as the remote
     knows it. Files whose variants ``known`` holds are not compressed again; each file whose
@@ -41,6 +45,7 @@ def stage(
         # Constructed second so that it wraps compression's filter: files are reported,
         # and hashed, before compression chooses what to compress.
         FinishedFiles(local, root, manifest_name_of(local), on_final, described)
+    watched = Watched(local, selection)
     try:
         collect(local)
     # Django 6.0 and later re-raise post-processing errors as a multi-line CommandError.
@@ -54,11 +59,36 @@ def stage(
         compressed=compression.compressed,
         variants_kept=frozenset(compression.skipped),
     )
-    if staged.manifest is None or remote_manifest_name is None:
-        return staged
+    manifest = staged.manifest
+    if manifest is not None and remote_manifest_name is not None:
+        manifest = dataclasses.replace(manifest, name=remote_manifest_name)
     return dataclasses.replace(
-        staged, manifest=dataclasses.replace(staged.manifest, name=remote_manifest_name)
+        staged,
+        manifest=manifest,
+        sources=sources_record(local, watched, sources, selection, recorded),
     )
+
+
+def sources_record(
+    local: Storage,
+    watched: Watched,
+    sources: Mapping[str, str],
+    selection: Selection | None,
+    recorded: Mapping[str, Source] | None,
+) -> dict[str, Source] | None:
+    """What the record keeps of each source: the reused ones as they were, the others as
+    staging found them; None without a manifest to take their hashed names from."""
+    hashed_files: dict[str, str] | None = getattr(local, "hashed_files", None)
+    if not hashed_files:
+        return None
+    record = {}
+    for name, md5 in sources.items():
+        if selection is not None and recorded is not None and name in selection.reused:
+            record[name] = recorded[name]
+        else:
+            refs = tuple(sorted(watched.refs.get(name, ())))
+            record[name] = Source(md5, hashed_files.get(name), refs)
+    return record
 
 
 MISSING_REFERENCE = re.compile(

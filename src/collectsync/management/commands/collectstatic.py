@@ -34,6 +34,7 @@ class Command(collectstatic.Command):
         super().__init__(*args, **kwargs)
         self.progress = Progress(None)
         self.collecting = Bar()
+        self.only: set[str] | None = None
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
@@ -80,8 +81,10 @@ class Command(collectstatic.Command):
     def warn(self, message: str) -> None:
         self.stderr.write(message)
 
-    def collect_into(self, storage: Storage, source_count: int) -> None:
-        """Django's own collect and post-processing, into ``storage`` instead of the remote."""
+    def collect_into(self, storage: Storage, source_count: int, only: set[str] | None) -> None:
+        """Django's own collect and post-processing, into ``storage`` instead of the remote;
+        of the sources ``only`` names, if it names any."""
+        self.only = only
         # Symlinks to the sources instead of copies: post-processing only ever writes new names
         # (hashed copies, .gz, .br) and reads the originals through the links.
         link = sources_are_local(self.ignore_patterns)
@@ -98,15 +101,17 @@ class Command(collectstatic.Command):
                     }
                 )
         finally:
-            self.storage, self.dry_run = configured, dry_run
+            self.storage, self.dry_run, self.only = configured, dry_run, None
             self.__dict__.pop("local", None)
 
     def copy_file(self, path: str, prefixed_path: str, source_storage: Storage) -> None:
-        super().copy_file(path, prefixed_path, source_storage)
+        if self.only is None or prefixed_path in self.only:
+            super().copy_file(path, prefixed_path, source_storage)
         self.collecting.tick()
 
     def link_file(self, path: str, prefixed_path: str, source_storage: Storage) -> None:
-        super().link_file(path, prefixed_path, source_storage)
+        if self.only is None or prefixed_path in self.only:
+            super().link_file(path, prefixed_path, source_storage)
         self.collecting.tick()
 
 

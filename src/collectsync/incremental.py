@@ -1,0 +1,245 @@
+"""Incremental staging: stage again only what changed and what depends on it.
+
+Django's own post-processing does the work, given only the selected sources. Its questions
+about the others (the hashed name of an unchanged image a changed stylesheet refers to) are
+answered from the record, and the manifest it writes covers the whole tree. While it works, it
+is watched: which names each file's references resolve to, so that the next deploy knows what
+depends on what.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import posixpath
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from django.contrib.staticfiles.storage import HashedFilesMixin
+from django.core.files.storage import Storage
+
+from collectsync.conf import conf
+from collectsync.fingerprint import Inputs
+from collectsync.index import SyncIndex
+from collectsync.records import VARIANT_SUFFIXES, Source
+
+STAGES_INCREMENTALLY = {
+    "whitenoise.storage.CompressedManifestStaticFilesStorage",
+    "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
+}
+"""Local storages known to post-process each file from its bytes and its references alone."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    staged: set[str]
+    """The sources to stage again."""
+    reused: dict[str, str]
+    """Every other source's hashed name, from the record."""
+    outputs: list[str] = field(default_factory=list)
+    """The remote files of the reused sources, which this deploy keeps as they are."""
+
+
+def select(now: Mapping[str, str], recorded: Mapping[str, Source]) -> Selection | None:
+    """Stage again the new and changed sources, and every source whose references lead to a
+    new, changed or deleted one, however indirectly; None if the record can't vouch for the
+    rest."""
+    changed = {
+        name for name, md5 in now.items() if name not in recorded or recorded[name].md5 != md5
+    }
+    referrers: dict[str, set[str]] = defaultdict(set)
+    for name, source in recorded.items():
+        for ref in source.refs:
+            referrers[ref].add(name)
+    staged = set(changed)
+    todo = [*changed, *(set(recorded) - set(now))]
+    while todo:
+        for referrer in referrers.get(todo.pop(), ()):
+            if referrer in now and referrer not in staged:
+                staged.add(referrer)
+                todo.append(referrer)
+    reused = {name: recorded[name].hashed for name in now if name not in staged}
+    if not all(hashed and recorded_hash(name, hashed) for name, hashed in reused.items()):
+        return None
+    return Selection(staged, {name: str(hashed) for name, hashed in reused.items()})
+
+
+def reference_path(name: str) -> str:
+    """The source a reference resolves to, as Django's hashed_name() reads it."""
+    return posixpath.normpath(urlsplit(unquote(name)).path.strip())
+
+
+class RecordedHash:
+    """Stands for a file's content when the record already knows its hash."""
+
+    def __init__(self, file_hash: str) -> None:
+        self.file_hash = file_hash
+
+
+def recorded_hash(name: str, hashed: str) -> str | None:
+    """The hash Django put into ``hashed``, the hashed name of ``name``."""
+    root, ext = posixpath.splitext(posixpath.basename(name))
+    base = posixpath.basename(hashed)
+    if posixpath.dirname(hashed) != posixpath.dirname(name):
+        return None
+    if not (base.startswith(f"{root}.") and base.endswith(ext) and len(base) > len(root) + 1):
+        return None
+    return base[len(root) + 1 : len(base) - len(ext)] or None
+
+
+class Watched:
+    """Hooks Django's post-processing on the local storage.
+
+    Always: notes the sources each processed file refers to. With a ``selection``: processes
+    only the sources it stages, answers questions about the others from the record, and writes
+    the manifest of the whole tree, as a full run would.
+    """
+
+    def __init__(self, storage: Storage, selection: Selection | None = None) -> None:
+        self.refs: dict[str, set[str]] = defaultdict(set)
+        self._current: str | None = None
+        if not isinstance(storage, HashedFilesMixin):
+            return
+        hook(storage, "url_converter", self._converter_noting_its_file)
+        hook(storage, "_stored_name", self._stored_name_noted)
+        if selection is None:
+            return
+        answers = {
+            name: str(recorded_hash(name, hashed)) for name, hashed in selection.reused.items()
+        }
+        hook(storage, "post_process", lambda original: self._only(original, selection.staged))
+        hook(storage, "hashed_name", lambda original: self._answering(original, answers))
+        hook(storage, "file_hash", self._recorded_file_hash)
+        hook(
+            storage,
+            "save_manifest",
+            lambda original: self._whole(original, storage, selection.reused),
+        )
+
+    def _converter_noting_its_file(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def url_converter(name: str, *args: Any, **kwargs: Any) -> Callable[..., str]:
+            convert = original(name, *args, **kwargs)
+
+            def converter(match: Any) -> str:
+                self._current = name
+                try:
+                    return str(convert(match))
+                finally:
+                    self._current = None
+
+            return converter
+
+        return url_converter
+
+    def _stored_name_noted(self, original: Callable[..., str]) -> Callable[..., str]:
+        def stored_name(name: str, *args: Any) -> str:
+            if self._current is not None:
+                self.refs[self._current].add(reference_path(name))
+            return original(name, *args)
+
+        return stored_name
+
+    @staticmethod
+    def _only(original: Callable[..., Iterator[Any]], selected: set[str]) -> Callable[..., Any]:
+        def post_process(paths: dict[str, Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
+            chosen = {name: found for name, found in paths.items() if name in selected}
+            return original(chosen, *args, **kwargs)
+
+        return post_process
+
+    @staticmethod
+    def _answering(original: Callable[..., str], answers: dict[str, str]) -> Callable[..., str]:
+        def hashed_name(name: str, content: Any = None, filename: str | None = None) -> str:
+            if content is None and filename is None:
+                file_hash = answers.get(reference_path(name))
+                if file_hash is not None:
+                    return original(name, RecordedHash(file_hash))
+            return original(name, content, filename)
+
+        return hashed_name
+
+    @staticmethod
+    def _recorded_file_hash(original: Callable[..., str | None]) -> Callable[..., str | None]:
+        def file_hash(name: str | None, content: Any = None) -> str | None:
+            if isinstance(content, RecordedHash):
+                return content.file_hash
+            return original(name, content)
+
+        return file_hash
+
+    @staticmethod
+    def _whole(
+        original: Callable[[], None], storage: Any, carried: dict[str, str]
+    ) -> Callable[[], None]:
+        def save_manifest() -> None:
+            # Sorted, as a full run processes (and so records) the sources in sorted order.
+            storage.hashed_files = dict(sorted({**carried, **storage.hashed_files}.items()))
+            original()
+
+        return save_manifest
+
+
+def hook(storage: Storage, method: str, wrap: Callable[[Any], Any]) -> None:
+    """Replace ``method`` of this one storage instance with ``wrap`` of the current one."""
+    setattr(storage, method, wrap(getattr(storage, method)))
+
+
+def choose(
+    index: SyncIndex, inputs: Inputs, compressor: str, *, full_because: str | None
+) -> tuple[Selection | None, str | None]:
+    """Stage incrementally, or everything (None) and one line saying why, when the record
+    can't vouch for what staging would reuse. A first deploy needs no reason."""
+    reasons = [
+        (full_because, full_because),
+        (
+            conf.LOCAL_STORAGE not in STAGES_INCREMENTALLY,
+            f"COLLECTSYNC_LOCAL_STORAGE '{conf.LOCAL_STORAGE}' is not one collectsync knows how "
+            "to stage incrementally",
+        ),
+        (
+            index.sources is None,
+            "the sync index does not record the sources yet (the first deploy with this version "
+            "of collectsync)",
+        ),
+        (
+            index.settings != inputs.settings or index.compressor != compressor,
+            "the settings or package versions changed since the last deploy",
+        ),
+    ]
+    if not index.files and index.sources is None:
+        return None, None
+    for applies, reason in reasons:
+        if applies:
+            return None, reason
+    assert index.sources is not None
+    selection = select(inputs.sources, index.sources)
+    outputs = None if selection is None else reused_outputs(selection, index, inputs.sources)
+    if selection is None or outputs is None:
+        return None, "the sync index can't vouch for every unchanged file"
+    return dataclasses.replace(selection, outputs=outputs), None
+
+
+def reused_outputs(
+    selection: Selection, index: SyncIndex, now: Mapping[str, str]
+) -> list[str] | None:
+    """The remote files of the sources not staged again: their unhashed and hashed names and
+    the variants of both. None if the record shows one of them holding other bytes (a failed
+    deploy overwrote it since)."""
+    outputs = []
+    for name, hashed in selection.reused.items():
+        for output in (name, hashed):
+            entry = index.files.get(output)
+            if entry is None:
+                continue
+            if output == name and entry.md5 != now[name]:
+                return None
+            outputs.append(output)
+            for suffix in VARIANT_SUFFIXES:
+                variant = index.files.get(output + suffix)
+                if variant is not None:
+                    if variant.source_md5 not in (None, entry.md5):
+                        return None
+                    outputs.append(output + suffix)
+    return outputs
