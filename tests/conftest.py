@@ -213,6 +213,16 @@ def stock_whitenoise_tree(settings: SettingsWrapper, root: Path) -> dict[str, by
     storages = settings.STORAGES
     settings.STORAGES = {**storages, "staticfiles": {"BACKEND": WHITENOISE}}
     settings.STATIC_ROOT = str(root)
-    call_command(DjangoCommand(), interactive=False, verbosity=0)
-    settings.STORAGES = storages
+    try:
+        call_command(DjangoCommand(), interactive=False, verbosity=0)
+    finally:
+        settings.STORAGES = storages
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--differential-steps",
+        default="6",
+        help="Edits per seed in the incremental-staging differential test (default 6).",
+    )
