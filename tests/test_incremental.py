@@ -248,14 +248,16 @@ def differential_run(
             shutil.copy(tree.root.parent / "saved", tree.root / restore)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(("seed", "keep_only_hashed"), [(1, False), (2, False), (3, True)])
 def test_random_edits_deploy_what_a_full_collect_writes(
     project: Project,
     settings: SettingsWrapper,
     tmp_path: Path,
     seed: int,
+    keep_only_hashed: bool,
     request: pytest.FixtureRequest,
 ) -> None:
+    settings.WHITENOISE_KEEP_ONLY_HASHED_FILES = keep_only_hashed
     steps = int(request.config.getoption("--differential-steps"))
     differential_run(project, settings, tmp_path, seed, steps)
 

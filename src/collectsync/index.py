@@ -206,7 +206,10 @@ class SyncIndex:
             "settings": self.settings,
             "sources": None
             if self.sources is None
-            else {name: source.to_json() for name, source in sorted(self.sources.items())},
+            else {
+                name: source.to_json(self.files[name].md5 if name in self.files else None)
+                for name, source in sorted(self.sources.items())
+            },
             "files": {name: entry.to_json() for name, entry in sorted(self.files.items())},
         }
         return gzip.compress(json.dumps(document, separators=(",", ":")).encode(), mtime=0)
@@ -234,7 +237,10 @@ class SyncIndex:
                 settings=texts[2],
                 sources=None
                 if sources is None
-                else {str(name): Source.from_json(value) for name, value in sources.items()},
+                else {
+                    str(name): Source.from_json(value, files[name].md5 if name in files else None)
+                    for name, value in sources.items()
+                },
             )
         except CorruptIndex:
             raise
