@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from collectsync.index import CorruptIndex, SyncIndex
-from collectsync.records import Entry, StagedFile
+from collectsync.records import Entry, Listed, StagedFile
 
 
 def staged(name: str, md5: str = "a" * 32, size: int = 3) -> StagedFile:
@@ -111,3 +112,28 @@ def test_merging_keeps_what_both_agree_on() -> None:
     other_manifest = theirs.updated([], staged("staticfiles.json", "8" * 32), compressor="y")
     assert mine.merged_with(other_manifest).manifest is None
     assert mine.merged_with(other_manifest).compressor is None
+
+
+def test_a_variant_is_recorded_by_its_source_and_held_only_for_the_same_compressor() -> None:
+    gz = StagedFile(
+        "a.css.gz", Path("/nowhere/a.css.gz"), md5="9" * 32, size=20, source_md5="1" * 32
+    )
+    index = SyncIndex(compressor="c1").updated([gz], None, compressor="c1")
+
+    assert index.files["a.css.gz"].md5 is None
+    assert SyncIndex.from_bytes(index.to_bytes()) == index
+    assert index.holds(gz, "c1")
+    assert not index.holds(gz, "c2")
+    assert not index.holds(gz)
+    assert not index.holds(dataclasses.replace(gz, source_md5="2" * 32), "c1")
+    assert not index.holds(dataclasses.replace(gz, size=21), "c1")
+
+
+def test_a_variant_recorded_by_its_source_is_checked_against_a_listing_by_size() -> None:
+    gz = StagedFile(
+        "a.css.gz", Path("/nowhere/a.css.gz"), md5="9" * 32, size=20, source_md5="1" * 32
+    )
+    index = SyncIndex().updated([gz], None)
+
+    assert index.verified({"a.css.gz": Listed(20, "9" * 32)}).files == index.files
+    assert index.verified({"a.css.gz": Listed(21, "9" * 32)}).files == {}

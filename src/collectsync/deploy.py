@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
-
-from django.core.files.storage import Storage
+from typing import Any
 
 from collectsync.compression import compressor_identity
 from collectsync.conf import conf
@@ -19,9 +16,9 @@ from collectsync.incremental import choose
 from collectsync.index import SyncIndex
 from collectsync.local import staging_dir
 from collectsync.memory import limit_allocator
-from collectsync.options import Request
+from collectsync.options import CollectInto, Console, Request
 from collectsync.plan import Plan, make_plan
-from collectsync.progress import Bar, Progress
+from collectsync.progress import Bar
 from collectsync.prune import prune
 from collectsync.publish import UploadFailed, apply_plan
 from collectsync.record import Target, read_index, save_partial_record, with_partial_record
@@ -37,19 +34,6 @@ from collectsync.report import (
 )
 from collectsync.staging import explain_failure, stage
 from collectsync.upload import BackgroundUploads, background_uploads
-
-
-class Console(Protocol):
-    progress: Progress
-
-    def log(self, message: str, level: int) -> None: ...
-
-    def warn(self, message: str) -> None: ...
-
-
-CollectInto = Callable[[Storage, int, "set[str] | None"], None]
-"""Runs Django's collect and post-processing into a storage, given how many sources there are,
-and only for the sources given, if any are."""
 
 
 class Deploy:
@@ -116,7 +100,8 @@ class Deploy:
                 recorded=index.sources,
             )
             self.target.refuse_own_names(staged.files)
-            plan = self.plan(staged, index, early, selection.outputs if selection else [])
+            reused = selection.outputs if selection else []
+            plan = self.plan(staged, index, early, reused=reused, compressor=compressor)
             upload_started = time.monotonic()
             if self.request.keep_local:
                 self.console.log(f"Staged files kept in '{root}'.", level=0)
@@ -154,7 +139,13 @@ class Deploy:
         early.offer(files)
 
     def plan(
-        self, staged: StagedSet, index: SyncIndex, early: BackgroundUploads, reused: list[str]
+        self,
+        staged: StagedSet,
+        index: SyncIndex,
+        early: BackgroundUploads,
+        *,
+        reused: list[str],
+        compressor: str,
     ) -> Plan:
         uploaded_early, failures = early.finish()
         if failures:
@@ -166,6 +157,7 @@ class Deploy:
             force=self.request.force_sync,
             uploaded_early={f.name: f.md5 for f in uploaded_early},
             reused=reused,
+            compressor=compressor,
         )
 
     def publish(

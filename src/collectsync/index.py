@@ -58,9 +58,9 @@ class SyncIndex:
 
         def matches(name: str, entry: Entry) -> bool:
             listed = listing.get(name)
-            return (
-                listed is not None and listed.size == entry.size and listed.md5 in (None, entry.md5)
-            )
+            if listed is None or listed.size != entry.size:
+                return False
+            return listed.md5 is None or entry.md5 is None or listed.md5 == entry.md5
 
         files = {name: entry for name, entry in self.files.items() if matches(name, entry)}
         keep_manifest = (
@@ -118,9 +118,19 @@ class SyncIndex:
             name + suffix in self.files for suffix in VARIANT_SUFFIXES
         )
 
-    def holds(self, staged: StagedFile) -> bool:
+    def holds(self, staged: StagedFile, compressor: str | None = None) -> bool:
+        """Whether the remote has ``staged``'s bytes under its name: the same md5, or for a
+        variant recorded without one, made from the same bytes by the same compressor."""
         entry = self.files.get(staged.name)
-        return entry is not None and entry.md5 == staged.md5 and entry.size == staged.size
+        if entry is None or entry.size != staged.size:
+            return False
+        if entry.md5 is None:
+            return (
+                compressor is not None
+                and self.compressor == compressor
+                and entry.source_md5 == staged.source_md5
+            )
+        return entry.md5 == staged.md5
 
     def holds_manifest(self, manifest: StagedFile) -> bool:
         return (
@@ -165,9 +175,8 @@ class SyncIndex:
             if variants is None and old is not None and old.md5 == staged.md5:
                 variants = old.variants  # not compressed this time: what was made before stays
                 reused_variants += [staged.name + suffix for suffix in variants or ()]
-            files[staged.name] = Entry(
-                staged.md5, staged.size, staged.source_md5, variants, generation
-            )
+            md5 = None if staged.source_md5 else staged.md5
+            files[staged.name] = Entry(md5, staged.size, staged.source_md5, variants, generation)
         # Part of this deploy too, though not staged (or compressed) again.
         for name in [*reused_variants, *reused]:
             if name in files:

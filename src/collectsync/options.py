@@ -1,14 +1,18 @@
-"""The options collectsync adds to collectstatic, and the request they make of a deploy."""
+"""The options collectsync adds to collectstatic, the request they make of a deploy, and what
+the command provides the deploy with: a console and Django's collect."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
+from django.core.files.storage import Storage
 from django.core.management.base import CommandParser
 
 from collectsync.conf import conf
 from collectsync.errors import DeployError
+from collectsync.progress import Progress
 
 OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--force-sync", {"help": "Upload every staged file, whatever the remote record says."}),
@@ -103,3 +107,16 @@ def request_from(options: dict[str, Any], ignore_patterns: list[str]) -> Request
         keep_deploys=(1 if options["clear"] else conf.KEEP_DEPLOYS) if pruning else None,
         json_report=options["json_report"],
     )
+
+
+class Console(Protocol):
+    progress: Progress
+
+    def log(self, message: str, level: int) -> None: ...
+
+    def warn(self, message: str) -> None: ...
+
+
+CollectInto = Callable[[Storage, int, "set[str] | None"], None]
+"""Runs Django's collect and post-processing into a storage, given how many sources there are,
+and only for the sources given, if any are."""

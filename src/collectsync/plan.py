@@ -53,6 +53,7 @@ def make_plan(
     force: bool,
     uploaded_early: Mapping[str, str] | None = None,
     reused: list[str] | None = None,
+    compressor: str | None = None,
 ) -> Plan:
     """``uploaded_early`` maps what was uploaded during staging to the md5 it had."""
     uploaded_early = uploaded_early or {}
@@ -65,7 +66,7 @@ def make_plan(
             early.append(staged_file)
         elif staged_file.name not in index.files and staged_file.name not in owners_of_stale:
             new.append(staged_file)
-        elif force or not index.holds(staged_file):
+        elif force or not index.holds(staged_file, compressor):
             changed.append(staged_file)
         else:
             unchanged.append(staged_file)

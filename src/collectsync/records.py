@@ -54,7 +54,9 @@ class Listed:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    md5: str
+    md5: str | None
+    """None for a compressed variant collectsync made: its bytes follow from its source's and
+    the compressor, and leaving out its md5 keeps the record a third smaller."""
     size: int
     source_md5: str | None = None
     """For a compressed variant (``x.css.gz``): the md5 of the file it was made from."""
@@ -70,13 +72,15 @@ class Entry:
     @classmethod
     def from_json(cls, value: list[Any]) -> Entry:
         md5, size, source_md5, variants, deployed = value
-        if not isinstance(md5, str) or not (source_md5 is None or isinstance(source_md5, str)):
+        if not (isinstance(md5, str) or isinstance(source_md5, str)):
+            raise TypeError(f"bad entry {value!r}")
+        if not all(value is None or isinstance(value, str) for value in (md5, source_md5)):
             raise TypeError(f"bad entry {value!r}")
         variants = None if variants is None else tuple(variants)
         return cls(md5, int(size), source_md5, variants, int(deployed))
 
     def same_content(self, other: Entry) -> bool:
-        return (self.md5, self.size) == (other.md5, other.size)
+        return (self.md5, self.size, self.source_md5) == (other.md5, other.size, other.source_md5)
 
 
 @dataclass(frozen=True, slots=True)
