@@ -50,6 +50,9 @@ class CompressionFilter:
         """``described``: the files hashed so far, which this adds the ones it hashes to."""
         self.compressed: set[str] | None = None
         self.skipped: set[str] = set()
+        self.made: set[str] = set()
+        """The variants compression wrote: only these are variants, whatever else is named
+        like one (a source ``data.json.gz`` next to ``data.json``)."""
         compress_files = getattr(storage, "compress_files", None)
         if compress_files is None:
             return  # not a Whitenoise storage: nothing is compressed, nothing to filter
@@ -66,8 +69,15 @@ class CompressionFilter:
                     todo.append(name)
             assert self.compressed is not None
             self.compressed.update(todo)
-            result: Iterator[tuple[str, str]] = compress_files(todo)
-            return result
+            for name in todo:
+                # A source named like a variant is a link to the source: a variant written
+                # over it must not go through to the source file.
+                for suffix in VARIANT_SUFFIXES:
+                    if (root / f"{name}{suffix}").is_symlink():
+                        (root / f"{name}{suffix}").unlink()
+            for name, variant in compress_files(todo):
+                self.made.add(variant)
+                yield name, variant
 
         # Whitenoise calls self.compress_files(); an instance attribute takes precedence.
         storage.compress_files = compress_new_files  # type: ignore[attr-defined]

@@ -34,12 +34,14 @@ def scan(
     described_before: Mapping[str, StagedFile] | None = None,
     *,
     compressed: set[str] | None = None,
+    made: set[str] | frozenset[str] = frozenset(),
     variants_kept: frozenset[str] = frozenset(),
 ) -> StagedSet:
     """The staged files under ``root``; those ``described_before`` are not read again.
 
-    ``compressed``: the files compressed in this run, None if nothing was; ``variants_kept``:
-    those whose compression was skipped because the remote holds their variants.
+    ``compressed``: the files compressed in this run, None if nothing was; ``made``: the
+    variants that compression wrote; ``variants_kept``: the files whose compression was
+    skipped because the remote holds their variants.
     """
     described_before = described_before or {}
     described = {}
@@ -57,13 +59,13 @@ def scan(
             (
                 described[name.removesuffix(s)]
                 for s in VARIANT_SUFFIXES
-                if name.endswith(s) and name.removesuffix(s) in described
+                if name in made and name.endswith(s) and name.removesuffix(s) in described
             ),
             None,
         )
         variants = None
         if compressed is not None and name in compressed:
-            variants = tuple(s for s in VARIANT_SUFFIXES if name + s in described)
+            variants = tuple(s for s in VARIANT_SUFFIXES if name + s in made)
         files.append(
             dataclasses.replace(
                 staged,

@@ -57,6 +57,7 @@ def stage(
         local_manifest,
         described,
         compressed=compression.compressed,
+        made=compression.made,
         variants_kept=frozenset(compression.skipped),
     )
     manifest = staged.manifest
