@@ -38,3 +38,9 @@ def test_a_variant_written_over_a_source_of_that_name_leaves_the_source_alone(
     expected = stock_whitenoise_tree(settings, tmp_path / "stock")
     assert expected["data.css.gz"] != b"a source of its own"  # Whitenoise wrote its variant
     assert project.read(f"{LOCATION}/data.css.gz") == expected["data.css.gz"]
+    (project.source / "data.css.gz").write_bytes(b"changed, alone")
+
+    run_command("--noinput")
+
+    expected = stock_whitenoise_tree(settings, tmp_path / "stock-2")
+    assert project.read(f"{LOCATION}/data.css.gz") == expected["data.css.gz"]

@@ -2,9 +2,8 @@
 
 Django's own post-processing does the work, given only the selected sources. Its questions
 about the others (the hashed name of an unchanged image a changed stylesheet refers to) are
-answered from the record, and the manifest it writes covers the whole tree. While it works, it
-is watched: which names each file's references resolve to, so that the next deploy knows what
-depends on what.
+answered from the record, and the manifest it writes covers the whole tree. Meanwhile, what
+each file's references resolve to is noted, for the next deploy to know what depends on what.
 """
 
 from __future__ import annotations
@@ -60,6 +59,12 @@ def select(now: Mapping[str, str], recorded: Mapping[str, Source]) -> Selection 
             if referrer in now and referrer not in staged:
                 staged.add(referrer)
                 todo.append(referrer)
+    # A source named like another's variant (data.css.gz next to data.css) shares its name
+    # with what compressing the other writes: the two are staged together or not at all.
+    for name in list(staged):
+        namesakes = [name + suffix for suffix in VARIANT_SUFFIXES]
+        namesakes += [name.removesuffix(suffix) for suffix in VARIANT_SUFFIXES]
+        staged.update(namesake for namesake in namesakes if namesake in now)
     reused = {name: recorded[name].hashed for name in now if name not in staged}
     if not all(hashed and recorded_hash(name, hashed) for name, hashed in reused.items()):
         return None
