@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from collectsync.index import CorruptIndex, SyncIndex
+from collectsync.index import SyncIndex
+from collectsync.index_format import CorruptIndex
 from collectsync.records import Entry, Listed, StagedFile
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -63,7 +64,9 @@ class CompressionFilter:
             for name in names:
                 if name not in described:
                     described[name] = describe(root, name)
-                if index.holds_variants_of(name, described[name].md5, compressor):
+                # A staged source named like one of its variants must be written over.
+                namesake = any(os.path.lexists(root / f"{name}{s}") for s in VARIANT_SUFFIXES)
+                if not namesake and index.holds_variants_of(name, described[name].md5, compressor):
                     self.skipped.add(name)
                 else:
                     todo.append(name)

@@ -149,7 +149,7 @@ class Deploy:
     ) -> Plan:
         uploaded_early, failures = early.finish()
         if failures:
-            save_partial_record(self.target, index, uploaded_early)
+            save_partial_record(self.target, index, uploaded_early, compressor=compressor)
             raise UploadFailed(failures)
         return make_plan(
             staged,

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import gzip
-import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
 
+from collectsync.index_format import decode, encode
 from collectsync.records import VARIANT_SUFFIXES, Entry, Listed, Source, StagedFile
-
-FORMAT = "collectsync-index"
-VERSION = 2
-GZIP_MAGIC = b"\x1f\x8b"
-
-
-class CorruptIndex(ValueError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -202,56 +192,8 @@ class SyncIndex:
         return dataclasses.replace(self, files=files)
 
     def to_bytes(self) -> bytes:
-        """The record as stored: gzipped JSON (a few MB of JSON at 20,000 files)."""
-        document: dict[str, Any] = {
-            "format": FORMAT,
-            "version": VERSION,
-            "manifest": None
-            if self.manifest is None
-            else {"name": self.manifest_name, "md5": self.manifest.md5, "size": self.manifest.size},
-            "fingerprint": self.fingerprint,
-            "compressor": self.compressor,
-            "generation": self.generation,
-            "settings": self.settings,
-            "sources": None
-            if self.sources is None
-            else {
-                name: source.to_json(self.files[name].md5 if name in self.files else None)
-                for name, source in sorted(self.sources.items())
-            },
-            "files": {name: entry.to_json() for name, entry in sorted(self.files.items())},
-        }
-        return gzip.compress(json.dumps(document, separators=(",", ":")).encode(), mtime=0)
+        return encode(**{field.name: getattr(self, field.name) for field in fields(self)})
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SyncIndex:
-        try:
-            document = json.loads(gzip.decompress(data) if data[:2] == GZIP_MAGIC else data)
-            if document.get("format") != FORMAT or document.get("version") != VERSION:
-                raise CorruptIndex(f"it is not a version {VERSION} collectsync index")
-            files = {str(name): Entry.from_json(value) for name, value in document["files"].items()}
-            texts = [document[key] for key in ("fingerprint", "compressor")]
-            texts.append(document.get("settings"))  # absent from records before 0.2
-            if not all(value is None or isinstance(value, str) for value in texts):
-                raise CorruptIndex("its fingerprint, compressor or settings is not a string")
-            sources = document.get("sources")
-            manifest = document["manifest"]
-            return cls(
-                files,
-                None if manifest is None else str(manifest["name"]),
-                None if manifest is None else Entry(str(manifest["md5"]), int(manifest["size"])),
-                fingerprint=texts[0],
-                compressor=texts[1],
-                generation=int(document["generation"]),
-                settings=texts[2],
-                sources=None
-                if sources is None
-                else {
-                    str(name): Source.from_json(value, files[name].md5 if name in files else None)
-                    for name, value in sources.items()
-                },
-            )
-        except CorruptIndex:
-            raise
-        except (ValueError, TypeError, KeyError, AttributeError, OSError, EOFError) as error:
-            raise CorruptIndex(f"it could not be read ({error!r})") from error
+        return cls(**decode(data))

@@ -49,7 +49,7 @@ def apply_plan(
     def upload(batch: list[StagedFile]) -> None:
         failures = upload_parallel(batch, target.content, workers=workers, on_uploaded=record)
         if failures:
-            save_partial_record(target, index, uploaded, deleted)
+            save_partial_record(target, index, uploaded, deleted, compressor=compressor)
             raise UploadFailed(failures)
 
     # New keys first: if one fails, no key the index describes has been overwritten yet.
@@ -60,7 +60,7 @@ def apply_plan(
         try:
             target.content.delete(plan.stale_variants)
         except RemoteError:
-            save_partial_record(target, index, uploaded)  # the rerun deletes what is left
+            save_partial_record(target, index, uploaded, compressor=compressor)  # rerun: the rest
             raise
         deleted = plan.stale_variants
     upload(plan.changed)

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from collectsync.errors import ConcurrentUpdate, DeployError, RemoteError
-from collectsync.index import CorruptIndex, SyncIndex
+from collectsync.index import SyncIndex
+from collectsync.index_format import CorruptIndex
 from collectsync.records import StagedFile
 from collectsync.remote.base import Remote
 
@@ -91,7 +92,12 @@ def with_partial_record(target: Target, index: SyncIndex) -> SyncIndex:
         return index  # it only ever saves work done; without it that work is simply redone
     if partial.generation != index.generation:
         return index  # written before the last successful deploy, so out of date
-    return dataclasses.replace(index, files=partial.files)
+    files = partial.files
+    if index.compressor is not None and partial.compressor != index.compressor:
+        # Variants recorded by their source were made by one compressor or the other.
+        files = {name: entry for name, entry in files.items() if entry.md5 is not None}
+    compressor = partial.compressor or index.compressor
+    return dataclasses.replace(index, files=files, compressor=compressor)
 
 
 def save_partial_record(
@@ -99,12 +105,14 @@ def save_partial_record(
     index: SyncIndex,
     uploaded: list[StagedFile],
     deleted: list[str] | None = None,
+    *,
+    compressor: str | None,
 ) -> None:
     """Record what a failed deploy did: the files it uploaded, without those it deleted.
 
     The whole record, not just the changes, so that it can also forget deleted files.
     """
-    partial = index.without(deleted or []).updated(uploaded, None)
+    partial = index.without(deleted or []).updated(uploaded, None, compressor=compressor)
     # The deploy has failed already; if this fails too, the rerun just uploads them again.
     with contextlib.suppress(RemoteError):
         target.content.write_bytes(target.partial_name, partial.to_bytes())

@@ -5,6 +5,7 @@ This module imports nothing else of the package, so every layer can import it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,16 +95,19 @@ class Source:
     """The names Django's post-processing resolved in it (CSS url(), JS imports, source
     maps): when one of them changes, this file's output changes too."""
 
-    def to_json(self, recorded_md5: str | None) -> list[Any]:
-        """As stored; the md5 left out when the record has it already (the unhashed copy of
-        a source is its bytes): a fifth of the record's size at 20,000 files."""
+    def to_json(self, recorded_md5: str | None, positions: Mapping[str, int]) -> list[Any]:
+        """As stored: the md5 left out when the record has it already (the unhashed copy of
+        a source is its bytes), and a reference to another source as that source's position
+        among them all. Each saves a fifth of the record at 20,000 files."""
         md5 = None if self.md5 == recorded_md5 else self.md5
-        return [md5, self.hashed, list(self.refs)]
+        return [md5, self.hashed, [positions.get(ref, ref) for ref in self.refs]]
 
     @classmethod
-    def from_json(cls, value: list[Any], recorded_md5: str | None) -> Source:
+    def from_json(cls, value: list[Any], recorded_md5: str | None, names: Sequence[str]) -> Source:
         md5, hashed, refs = value
         md5 = md5 or recorded_md5
         if not isinstance(md5, str) or not (hashed is None or isinstance(hashed, str)):
             raise TypeError(f"bad source {value!r}")
-        return cls(md5, hashed, tuple(str(ref) for ref in refs))
+        return cls(
+            md5, hashed, tuple(names[ref] if isinstance(ref, int) else str(ref) for ref in refs)
+        )
