@@ -224,5 +224,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--differential-steps",
         default="8",
-        help="Edits per seed in the incremental-staging differential test (default 8: every kind of edit at least once over the three seeds).",
+        # 8 makes every kind of edit at least once over the three seeds.
+        help="Edits per seed in the incremental-staging differential test (default 8).",
     )
