@@ -1,4 +1,5 @@
-"""Deploy example/ to a fresh LocalStack bucket twice and show what each deploy did."""
+"""Deploy example/ to a fresh LocalStack bucket three times (first, nothing changed, one file
+edited) and show what each deploy did."""
 
 from __future__ import annotations
 
@@ -43,6 +44,14 @@ def main() -> None:
     print(f"Bucket s3://{BUCKET} at {ENDPOINT} is empty.")
     deploy("First deploy (empty bucket)", sys.argv[1:])
     deploy("Second deploy (nothing changed)", sys.argv[1:])
+    stylesheet = ROOT / "example/demo_site/static/demo/css/site.css"
+    original = stylesheet.read_bytes()
+    try:
+        stylesheet.write_bytes(original + b"\n.demo-edit { color: teal; }\n")
+        print(f"\nEdited {stylesheet.relative_to(ROOT)} (it is put back afterwards).")
+        deploy("Third deploy (one stylesheet edited)", ["--verbosity", "2", *sys.argv[1:]])
+    finally:
+        stylesheet.write_bytes(original)
 
 
 if __name__ == "__main__":
