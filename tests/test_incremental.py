@@ -38,6 +38,7 @@ from tests.conftest import (
     LOCATION,
     WHITENOISE,
     Project,
+    RequestLog,
     run_command,
     stock_whitenoise_tree,
 )
@@ -262,24 +263,30 @@ def test_random_edits_deploy_what_a_full_collect_writes(
     differential_run(project, settings, tmp_path, seed, steps)
 
 
-def test_edits_to_django_admins_static_files(
+def test_random_edits_to_django_admins_static_files(
     project: Project, settings: SettingsWrapper, tmp_path: Path
 ) -> None:
     admin = Path(django.__file__).parent / "contrib/admin/static"
     shutil.rmtree(project.source)
     shutil.copytree(admin, project.source)
     run_command("--noinput")
+    rng = random.Random(7)
+    files = sorted(p.relative_to(project.source).as_posix() for p in project.source.rglob("*.*"))
+    # An @import chain first, then edits to stylesheets, images and scripts at random.
     edits = [
-        ("admin/img/search.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>'),
         ("admin/css/base.css", b"@import url('dark_mode.css');\nbody { color: red; }\n"),
         ("admin/css/dark_mode.css", b".x { background: url('../img/search.svg'); }\n"),
     ]
+    for step in range(3):
+        kind = rng.choice([".css", ".svg", ".js"])
+        name = rng.choice([f for f in files if f.endswith(kind) and "/vendor/" not in f])
+        edits.append((name, (project.source / name).read_bytes() + f"/* {step} */".encode()))
     for step, (name, data) in enumerate(edits):
         (project.source / name).write_bytes(data)
 
         out, _ = run_command("--noinput")
 
-        assert "reused from the last deploy without staging" in out
+        assert "reused from the last deploy without staging" in out, name
         check_against_full_collect(project, settings, tmp_path / f"full-{step}")
 
 
@@ -377,4 +384,27 @@ def test_a_file_a_failed_deploy_overwrote_is_staged_again(
     out, _ = run_command("--noinput")
 
     assert "Staging every file: the sync index can't vouch for every unchanged file." in out
+    check_against_full_collect(project, settings, tmp_path / "full")
+
+
+def test_an_image_two_stylesheets_refer_to_uploads_it_and_their_new_objects_only(
+    project: Project, settings: SettingsWrapper, tmp_path: Path, request_log: RequestLog
+) -> None:
+    theme = project.source / "css/theme.css"
+    theme.write_text('.banner { background: url("../img/logo.png"); }\n' + theme.read_text())
+    run_command("--noinput")
+    before = stock_whitenoise_tree(settings, tmp_path / "before")
+    (project.source / "img/logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(200)))
+    after = stock_whitenoise_tree(settings, tmp_path / "after")
+    request_log.clear()
+
+    out, _ = run_command("--noinput")
+
+    changed = {f"{LOCATION}/{name}" for name, data in after.items() if before.get(name) != data}
+    # The image, its new hashed name, each stylesheet's new hashed name with its .gz and .br,
+    # and the manifest; the stylesheets' unhashed names keep their bytes.
+    assert len(changed) == 9
+    assert {f"{LOCATION}/css/site.css", f"{LOCATION}/css/theme.css"}.isdisjoint(changed)
+    assert request_log.keys("PUT") == changed | {INDEX_KEY}
+    assert "Staging every file" not in out
     check_against_full_collect(project, settings, tmp_path / "full")
