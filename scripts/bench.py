@@ -41,7 +41,7 @@ CHILD = ROOT / "scripts" / "bench_child.py"
 PROXY = ROOT / "scripts" / "bench_proxy.py"
 LOCALSTACK = "http://127.0.0.1:4566"
 TOOLS = ("stock", "collectfasta", "collectsync")
-SCENARIOS = ("cold", "warm", "incremental-1", "incremental-5%")
+SCENARIOS = ("cold", "warm", "incremental-1", "incremental-image", "incremental-5%")
 LOCATION = "static"
 BASELINE_WORKERS = 8
 STDERR_TAIL_LINES = 30
@@ -168,6 +168,10 @@ def preparation(bench: Bench, corpus: Corpus, bucket: str, scenario: str) -> Cal
     if scenario == "incremental-1":
         return lambda n: bench_corpus.change_files(
             corpus, bench_corpus.pick_one_css(corpus, n), f"{scenario}-run{n}"
+        )
+    if scenario == "incremental-image":
+        return lambda n: bench_corpus.change_files(
+            corpus, bench_corpus.pick_referenced_image(corpus, n), f"{scenario}-run{n}"
         )
     if scenario == "incremental-5%":
         return lambda n: bench_corpus.change_files(

@@ -217,6 +217,23 @@ def pick_one_css(corpus: Corpus, run: int) -> list[str]:
     return [change_rng(corpus, "incremental-1", run).choice(corpus.css)]
 
 
+CSS_URL = re.compile(r"""url\(["']?([^"')?#]+)""")
+
+
+def pick_referenced_image(corpus: Corpus, run: int) -> list[str]:
+    """An image that several CSS files refer to (the most referenced ones first in line)."""
+    referrers: dict[str, int] = {}
+    for css in corpus.css:
+        here = posixpath.dirname(css)
+        for target in set(CSS_URL.findall((corpus.root / css).read_text())):
+            name = posixpath.normpath(posixpath.join(here, target))
+            if name.endswith((".png", ".svg")):
+                referrers[name] = referrers.get(name, 0) + 1
+    most = max(referrers.values())
+    shared = sorted(name for name, count in referrers.items() if count >= min(2, most))
+    return [change_rng(corpus, "incremental-image", run).choice(shared)]
+
+
 def pick_share(corpus: Corpus, run: int, share: float) -> list[str]:
     """``share`` of the synthetic files, never the large ones (one would dominate the run)."""
     pool = [name for name in corpus.files if name not in corpus.large]

@@ -177,7 +177,8 @@ TABLE_HEAD = [
 NOTES = [
     "Scenarios run in this order per tool, each from the state the previous one left: "
     "**cold** empties the bucket before every run; **warm** changes nothing; "
-    "**incremental-1** changes one synthetic CSS file before every run; **incremental-5%** "
+    "**incremental-1** changes one synthetic CSS file before every run; "
+    "**incremental-image** changes an image that several CSS files refer to; **incremental-5%** "
     "changes 5% of the synthetic files (any kind but the large ones) before every run. "
     "Wall time includes Python and Django start-up. LIST is a GET of the bucket; MB up counts "
     "PUT bodies; peak RSS is the largest of the runs.",
