@@ -1,4 +1,5 @@
-"""Incremental staging: stage again only what changed and what depends on it.
+"""Incremental staging: which sources to stage again, and whether the record can vouch for
+the rest (watched.py does the staging part).
 
 Django's own post-processing does the work, given only the selected sources. Its questions
 about the others (the hashed name of an unchanged image a changed stylesheet refers to) are
@@ -11,13 +12,8 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import unquote, urlsplit
-
-from django.contrib.staticfiles.storage import HashedFilesMixin
-from django.core.files.storage import Storage
 
 from collectsync.conf import conf
 from collectsync.fingerprint import Inputs
@@ -71,18 +67,6 @@ def select(now: Mapping[str, str], recorded: Mapping[str, Source]) -> Selection 
     return Selection(staged, {name: str(hashed) for name, hashed in reused.items()})
 
 
-def reference_path(name: str) -> str:
-    """The source a reference resolves to, as Django's hashed_name() reads it."""
-    return posixpath.normpath(urlsplit(unquote(name)).path.strip())
-
-
-class RecordedHash:
-    """Stands for a file's content when the record already knows its hash."""
-
-    def __init__(self, file_hash: str) -> None:
-        self.file_hash = file_hash
-
-
 def recorded_hash(name: str, hashed: str) -> str | None:
     """The hash Django put into ``hashed``, the hashed name of ``name``."""
     root, ext = posixpath.splitext(posixpath.basename(name))
@@ -92,103 +76,6 @@ def recorded_hash(name: str, hashed: str) -> str | None:
     if not (base.startswith(f"{root}.") and base.endswith(ext) and len(base) > len(root) + 1):
         return None
     return base[len(root) + 1 : len(base) - len(ext)] or None
-
-
-class Watched:
-    """Hooks Django's post-processing on the local storage.
-
-    Always: notes the sources each processed file refers to. With a ``selection``: processes
-    only the sources it stages, answers questions about the others from the record, and writes
-    the manifest of the whole tree, as a full run would.
-    """
-
-    def __init__(self, storage: Storage, selection: Selection | None = None) -> None:
-        self.refs: dict[str, set[str]] = defaultdict(set)
-        self._current: str | None = None
-        if not isinstance(storage, HashedFilesMixin):
-            return
-        hook(storage, "url_converter", self._converter_noting_its_file)
-        hook(storage, "_stored_name", self._stored_name_noted)
-        if selection is None:
-            return
-        answers = {
-            name: str(recorded_hash(name, hashed)) for name, hashed in selection.reused.items()
-        }
-        hook(storage, "post_process", lambda original: self._only(original, selection.staged))
-        hook(storage, "hashed_name", lambda original: self._answering(original, answers))
-        hook(storage, "file_hash", self._recorded_file_hash)
-        hook(
-            storage,
-            "save_manifest",
-            lambda original: self._whole(original, storage, selection.reused),
-        )
-
-    def _converter_noting_its_file(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        def url_converter(name: str, *args: Any, **kwargs: Any) -> Callable[..., str]:
-            convert = original(name, *args, **kwargs)
-
-            def converter(match: Any) -> str:
-                self._current = name
-                try:
-                    return str(convert(match))
-                finally:
-                    self._current = None
-
-            return converter
-
-        return url_converter
-
-    def _stored_name_noted(self, original: Callable[..., str]) -> Callable[..., str]:
-        def stored_name(name: str, *args: Any) -> str:
-            if self._current is not None:
-                self.refs[self._current].add(reference_path(name))
-            return original(name, *args)
-
-        return stored_name
-
-    @staticmethod
-    def _only(original: Callable[..., Iterator[Any]], selected: set[str]) -> Callable[..., Any]:
-        def post_process(paths: dict[str, Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
-            chosen = {name: found for name, found in paths.items() if name in selected}
-            return original(chosen, *args, **kwargs)
-
-        return post_process
-
-    @staticmethod
-    def _answering(original: Callable[..., str], answers: dict[str, str]) -> Callable[..., str]:
-        def hashed_name(name: str, content: Any = None, filename: str | None = None) -> str:
-            if content is None and filename is None:
-                file_hash = answers.get(reference_path(name))
-                if file_hash is not None:
-                    return original(name, RecordedHash(file_hash))
-            return original(name, content, filename)
-
-        return hashed_name
-
-    @staticmethod
-    def _recorded_file_hash(original: Callable[..., str | None]) -> Callable[..., str | None]:
-        def file_hash(name: str | None, content: Any = None) -> str | None:
-            if isinstance(content, RecordedHash):
-                return content.file_hash
-            return original(name, content)
-
-        return file_hash
-
-    @staticmethod
-    def _whole(
-        original: Callable[[], None], storage: Any, carried: dict[str, str]
-    ) -> Callable[[], None]:
-        def save_manifest() -> None:
-            # Sorted, as a full run processes (and so records) the sources in sorted order.
-            storage.hashed_files = dict(sorted({**carried, **storage.hashed_files}.items()))
-            original()
-
-        return save_manifest
-
-
-def hook(storage: Storage, method: str, wrap: Callable[[Any], Any]) -> None:
-    """Replace ``method`` of this one storage instance with ``wrap`` of the current one."""
-    setattr(storage, method, wrap(getattr(storage, method)))
 
 
 def choose(

@@ -12,11 +12,12 @@ from django.core.management.base import CommandError
 
 from collectsync.compression import CompressionFilter, FinishedFiles
 from collectsync.errors import StagingError
-from collectsync.incremental import Selection, Watched
+from collectsync.incremental import Selection
 from collectsync.index import SyncIndex
 from collectsync.local import build_local_storage
 from collectsync.records import Source, StagedFile, StagedSet
 from collectsync.scan import manifest_name_of, scan
+from collectsync.watched import Watched
 
 Collect = Callable[[Storage], None]
 """Runs Django's collect() and post-processing into the storage it is given."""
