@@ -73,17 +73,24 @@ class CompressionFilter:
             assert self.compressed is not None
             self.compressed.update(todo)
             for name in todo:
-                # A source named like a variant is a link to the source: a variant written
-                # over it must not go through to the source file.
                 for suffix in VARIANT_SUFFIXES:
-                    if (root / f"{name}{suffix}").is_symlink():
-                        (root / f"{name}{suffix}").unlink()
+                    unlink_source(root / f"{name}{suffix}")
             for name, variant in compress_files(todo):
                 self.made.add(variant)
                 yield name, variant
 
         # Whitenoise calls self.compress_files(); an instance attribute takes precedence.
         storage.compress_files = compress_new_files  # type: ignore[attr-defined]
+
+
+def unlink_source(path: Path) -> None:
+    """Turn a staged link to a source into a copy of it, so that a variant written over it
+    doesn't go through to the source file, and the source's bytes stay where Whitenoise
+    writes no variant (a skipped extension, a compression that saves nothing)."""
+    if path.is_symlink():
+        data = path.read_bytes()
+        path.unlink()
+        path.write_bytes(data)
 
 
 class FinishedFiles:
@@ -113,29 +120,33 @@ class FinishedFiles:
             return  # nothing is compressed: staging ends as soon as the files are written
 
         def compress_files_reporting(names: Iterable[str]) -> Iterator[tuple[str, str]]:
-            self._report_written()
+            held = self._report_written()
             for name, compressed_name in compress_files(names):
+                held.discard(compressed_name)
                 self._report_variant(compressed_name)
                 yield name, compressed_name
+            self._on_final([self._describe(name) for name in sorted(held)])
 
         storage.compress_files = compress_files_reporting  # type: ignore[attr-defined]
 
-    def _report_written(self) -> None:
+    def _report_written(self) -> set[str]:
+        """Report what post-processing wrote; the names held back (a source named like
+        another's variant, which compression may write over) are returned."""
         manifest = self._root / self._manifest_name if self._manifest_name else None
         self._hashed = hashed_names(manifest) if manifest and manifest.is_file() else set()
-        written = []
-        for name in staged_names(self._root):
-            if name == self._manifest_name:
-                continue
-            staged = describe(self._root, name, immutable=name in self._hashed)
-            self._described[name] = staged
-            written.append(staged)
-        self._on_final(written)
+        names = [name for name in staged_names(self._root) if name != self._manifest_name]
+        present = set(names)
+        held = {name for name in names if source_of_variant(name) in present - {name}}
+        self._on_final([self._describe(name) for name in names if name not in held])
+        return held
+
+    def _describe(self, name: str) -> StagedFile:
+        staged = describe(self._root, name, immutable=name in self._hashed)
+        self._described[name] = staged
+        return staged
 
     def _report_variant(self, name: str) -> None:
-        source_name = next(
-            (name.removesuffix(s) for s in VARIANT_SUFFIXES if name.endswith(s)), name
-        )
+        source_name = source_of_variant(name)
         source = self._described.get(source_name)
         staged = describe(
             self._root,
@@ -145,3 +156,8 @@ class FinishedFiles:
         )
         self._described[name] = staged
         self._on_final([staged])
+
+
+def source_of_variant(name: str) -> str:
+    """``name`` without its variant suffix (itself if it has none)."""
+    return next((name.removesuffix(s) for s in VARIANT_SUFFIXES if name.endswith(s)), name)
