@@ -24,11 +24,11 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scripts import bench_corpus, bench_report, bench_s3
+from scripts import bench_corpus, bench_growth, bench_report, bench_s3
 from scripts.bench_corpus import Corpus
 from scripts.bench_report import Baseline, Context, Row, Run
 
@@ -202,6 +202,36 @@ def tool_rows(bench: Bench, tool: str) -> list[Row]:
     return [run_scenario(bench, corpus, tool, scenario) for scenario in SCENARIOS]
 
 
+def growth_rows(bench: Bench, files: int) -> list[Row]:
+    """The one-CSS-edit deploy of each tool with ``files`` synthetic files, after one
+    unmeasured cold deploy into an empty bucket."""
+    sized = replace(bench, args=argparse.Namespace(**{**vars(bench.args), "files": files}))
+    rows = []
+    for tool in sized.args.tools:
+        corpus = sized.fresh_corpus()
+        bucket = f"collectsync-bench-{tool}"
+        bench_s3.reset_bucket(sized.s3, bucket)
+        setup = measure(sized, tool, bucket, f"growth-{files}-{tool}-cold", {})
+        log(f"  {tool}, {files} synthetic files: cold deploy to start from, {setup.seconds:.1f} s")
+        if setup.error:
+            rows.append(Row(tool, bench_growth.SCENARIO, [setup]))
+        else:
+            rows.append(run_scenario(sized, corpus, tool, bench_growth.SCENARIO))
+    return rows
+
+
+def run_growth(bench: Bench) -> tuple[str, dict[str, object]]:
+    base = sum(source_counts(bench).values()) - bench.args.files
+    sizes = [bench.args.files, bench_growth.growth_files(bench.args.files, base, bench.args.growth)]
+    rows = {}
+    for files in sizes:
+        log(f"== growth: {files} synthetic files, {files + base} sources")
+        rows[files + base] = growth_rows(bench, files)
+    text = "\n".join(bench_growth.render(list(rows), rows, bench.args.tools)) + "\n"
+    raw = {str(sources): [asdict(row) for row in size] for sources, size in rows.items()}
+    return text, {"growth": raw}
+
+
 # --- baseline -----------------------------------------------------------------------------
 
 
@@ -308,6 +338,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (1)")
     parser.add_argument("--timeout", type=float, default=1800, help="per process, s (1800)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "bench-results")
+    parser.add_argument(
+        "--growth",
+        type=int,
+        default=0,
+        metavar="FACTOR",
+        help="instead: the one-CSS-edit deploy at --files and FACTOR times the sources",
+    )
     args = parser.parse_args(argv)
     args.tools = [tool.strip() for tool in args.tools.split(",") if tool.strip()]
     unknown = sorted(set(args.tools) - set(TOOLS))
@@ -315,6 +352,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error(f"--tools takes a comma-separated subset of {','.join(TOOLS)}")
     if args.files < 10 or args.runs < 1 or args.timeout <= 0 or args.latency_ms < 0:
         parser.error("need --files >= 10, --runs >= 1, --timeout > 0, --latency-ms >= 0")
+    if args.growth == 1 or args.growth < 0:
+        parser.error("--growth takes a factor of 2 or more")
     return args
 
 
@@ -332,9 +371,11 @@ def run_all(bench: Bench) -> tuple[list[Row], Baseline, Path | None]:
     return rows, baseline, staged
 
 
-def write_results(args: argparse.Namespace, text: str, raw: dict[str, object]) -> Path:
+def write_results(
+    args: argparse.Namespace, text: str, raw: dict[str, object], kind: str = "bench"
+) -> Path:
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    stem = f"bench-{args.latency_ms:g}ms"
+    stem = f"{kind}-{args.latency_ms:g}ms"
     (args.out_dir / f"{stem}.json").write_text(json.dumps(raw, indent=1, default=str))
     path: Path = args.out_dir / f"{stem}.md"
     path.write_text(text)
@@ -370,6 +411,14 @@ def main(argv: list[str]) -> None:
         endpoint_for(args.latency_ms) as endpoint,
     ):
         bench = Bench(args, Path(tmp), endpoint, bench_s3.client(LOCALSTACK))
+        if args.growth:
+            context = describe(bench, None, localstack)
+            growth, raw_growth = run_growth(bench)
+            text = "\n".join(bench_report.header(context, ROOT)) + "\n\n" + growth
+            path = write_results(args, text, {"context": asdict(context), **raw_growth}, "growth")
+            print(text)
+            log(f"Wrote {path} in {(time.monotonic() - started) / 60:.1f} min.")
+            return
         rows, baseline, staged = run_all(bench)
         context = describe(bench, staged, localstack)
     text = bench_report.render(context, rows, baseline, ROOT)

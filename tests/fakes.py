@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from collectsync.errors import ConcurrentUpdate
 from collectsync.records import Listed, StagedFile
+from collectsync.weather import Weather
 
 
 class RecordingRemote:
@@ -25,6 +26,7 @@ class RecordingRemote:
         self.requests: Counter[str] = Counter()
         self.last_read: dict[str, bytes | None] = {}
         self.before_conditional_write: Callable[[RecordingRemote], None] | None = None
+        self.weather = Weather(self.destination, retry_deadline=600, lost_after=60)
 
     def listing(self) -> dict[str, Listed]:
         return {

@@ -17,8 +17,13 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import unquote, urlsplit
+
+from tests.settings import S3_ENDPOINT
+
+if TYPE_CHECKING:
+    from tests.conftest import Project
 
 Action = Literal["pass", "slow", "403", "501", "503", "reset", "stall"]
 Decide = Callable[[str, str, int], Action]
@@ -115,3 +120,15 @@ class FaultProxy:
             self.server.shutdown()
             self.server.server_close()
             thread.join(timeout=5)
+
+
+@contextmanager
+def through_proxy(project: Project, decide: Decide) -> Iterator[FaultProxy]:
+    upstream = urlsplit(S3_ENDPOINT)
+    assert upstream.hostname is not None
+    assert upstream.port is not None
+    proxy = FaultProxy(upstream.hostname, upstream.port, decide)
+    with proxy.running():
+        project.storage_options(endpoint_url=proxy.endpoint)
+        yield proxy
+    project.storage_options()

@@ -12,6 +12,7 @@ from collectsync.checks import (
     check_counts,
     check_local_storage,
     check_remote_is_manifest_based,
+    check_seconds,
 )
 from tests.conftest import s3_storages
 
@@ -76,4 +77,19 @@ def test_a_count_below_one_is_an_error(settings: SettingsWrapper, value: object)
         ("collectsync.E003", "COLLECTSYNC_KEEP_DEPLOYS must be a whole number of at least 1.")
     ]
     with pytest.raises(SystemCheckError, match=r"collectsync\.E003"):
+        call_command("check")
+
+
+@pytest.mark.parametrize("value", [0, -1.5, "soon"])
+def test_seconds_that_are_not_positive_are_an_error(
+    settings: SettingsWrapper, value: object
+) -> None:
+    settings.COLLECTSYNC_LOST_AFTER = value
+
+    errors = check_seconds(None)
+
+    assert [(e.id, e.msg) for e in errors] == [
+        ("collectsync.E004", "COLLECTSYNC_LOST_AFTER must be a number of seconds greater than 0.")
+    ]
+    with pytest.raises(SystemCheckError, match=r"collectsync\.E004"):
         call_command("check")

@@ -737,6 +737,11 @@ def test_json_report_matches_what_was_sent(
     # PUT per file and one for the index.
     assert report["requests"] == {"GET": 2, "LIST": 1, "PUT": len(uploaded) + 1}
     assert sent == sum(report["requests"].values())
+    assert report["throttling"] == {
+        "requests_retried": 0,
+        "backoff_seconds": 0.0,
+        "lowest_concurrency": None,
+    }
 
 
 def test_json_report_of_a_skipped_deploy(project: Project, tmp_path: Path) -> None:

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import pytest
+from azure.storage.blob import ExponentialRetry
 from django.core.files.storage import FileSystemStorage
 from django.core.management.base import CommandError
+from google.cloud.storage.blob import Blob
 
 from collectsync.records import StagedFile
 from collectsync.remote.django import StorageRemote
 from tests.conftest import CSS_RULES, run_command, stock_whitenoise_tree, without_time
-from tests.emulated import Emulated, azure_container, google_bucket
+from tests.emulated import AZURITE_CONNECTION, Emulated, azure_container, google_bucket
+from tests.faultproxy import Action, FaultProxy
+from tests.settings import AZURITE_ENDPOINT, GCS_ENDPOINT
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
@@ -125,3 +131,58 @@ def test_a_filesystem_manifest_storage_is_replaced_in_place(tmp_path: Path) -> N
     assert remote.read("missing.json") is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.json", "staticfiles.json"]
     assert remote.destination == str(tmp_path)
+
+
+def test_a_dead_network_stops_the_deploy_after_a_few_attempts(
+    emulated: Emulated,
+    settings: SettingsWrapper,
+    static_source: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for i in range(100):
+        (static_source / f"css/page{i:03}.css").write_text(f"/* page {i} */\n{CSS_RULES}")
+    settings.COLLECTSYNC_WORKERS = 4
+    settings.COLLECTSYNC_LOST_AFTER = 1
+    writes = itertools.count(1)
+
+    def cut_after_ten_writes(method: str, key: str, attempt: int) -> Action:
+        if method not in ("PUT", "POST"):
+            return "pass"
+        return "pass" if next(writes) <= 10 else "reset"
+
+    endpoint = urlsplit(GCS_ENDPOINT if emulated.scheme == "gs" else AZURITE_ENDPOINT)
+    assert endpoint.hostname is not None
+    assert endpoint.port is not None
+    proxy = FaultProxy(endpoint.hostname, endpoint.port, cut_after_ten_writes)
+    with proxy.running():
+        if emulated.scheme == "gs":
+            monkeypatch.setenv("STORAGE_EMULATOR_HOST", proxy.endpoint)
+            # Google's client retries each upload for up to 120 s itself, with no setting
+            # for it: without, collectsync retries (as it would after those 120 s).
+            upload = Blob._prep_and_do_upload
+
+            def upload_once(blob: Blob, *args: Any, **kwargs: Any) -> Any:
+                return upload(blob, *args, **{**kwargs, "retry": None})
+
+            monkeypatch.setattr(Blob, "_prep_and_do_upload", upload_once)
+        else:
+            through = AZURITE_CONNECTION.replace(AZURITE_ENDPOINT, proxy.endpoint)
+            settings.STORAGES = emulated.storages(location="static", connection_string=through)
+            # Azure's client retries each request for about a minute (django-storages passes
+            # no client options with a connection string): once here.
+            retry_init = ExponentialRetry.__init__
+
+            def retry_once(policy: ExponentialRetry, **kwargs: Any) -> None:
+                retry_init(policy, **{**kwargs, "retry_total": 0})
+
+            monkeypatch.setattr(ExponentialRetry, "__init__", retry_once)
+        with pytest.raises(CommandError) as caught:
+            run_command("--noinput")
+
+    assert caught.match(
+        rf"^Lost the connection to {emulated.scheme}://{emulated.name}/static: no request got "
+        r"through for \d+ s, the last failed with: [^\n]+\. Nothing was switched: rerun once "
+        r"the connection is back\.$"
+    )
+    assert 4 <= len(proxy.faults) <= 60  # of some 400 files
+    assert INDEX not in set(emulated.keys())

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from botocore.config import Config
@@ -15,20 +12,7 @@ from collectsync.index import SyncIndex
 from collectsync.records import Entry
 from collectsync.remote.s3 import with_retries
 from tests.conftest import INDEX_KEY, LOCATION, MANIFEST_KEY, Project, RequestLog, run_command
-from tests.faultproxy import Action, Decide, FaultProxy
-from tests.settings import S3_ENDPOINT
-
-
-@contextmanager
-def through_proxy(project: Project, decide: Decide) -> Iterator[FaultProxy]:
-    upstream = urlsplit(S3_ENDPOINT)
-    assert upstream.hostname is not None
-    assert upstream.port is not None
-    proxy = FaultProxy(upstream.hostname, upstream.port, decide)
-    with proxy.running():
-        project.storage_options(endpoint_url=proxy.endpoint)
-        yield proxy
-    project.storage_options()
+from tests.faultproxy import Action, through_proxy
 
 
 def test_transient_errors_are_retried(project: Project) -> None:
@@ -53,10 +37,11 @@ def test_transient_errors_are_retried(project: Project) -> None:
     assert MANIFEST_KEY in project.object_keys()
 
 
-def test_a_file_that_keeps_failing_switches_nothing_and_a_rerun_finishes(
+def test_a_file_failing_past_its_deadline_switches_nothing_and_a_rerun_finishes(
     project: Project, request_log: RequestLog
 ) -> None:
     project.settings.COLLECTSYNC_MAX_ATTEMPTS = 2
+    project.settings.COLLECTSYNC_RETRY_DEADLINE = 0.001  # no later round
     theme = f"{LOCATION}/css/theme.css"
 
     def decide(method: str, key: str, attempt: int) -> Action:

@@ -87,3 +87,23 @@ def check_counts(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list
                 )
             )
     return errors
+
+
+@register(Tags.staticfiles)
+def check_seconds(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for setting in ("RETRY_DEADLINE", "LOST_AFTER", "CONNECT_TIMEOUT", "READ_TIMEOUT"):
+        try:
+            value = getattr(conf, setting)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or not value > 0:
+            errors.append(
+                Error(
+                    f"COLLECTSYNC_{setting} must be a number of seconds greater than 0.",
+                    hint=f"Set COLLECTSYNC_{setting} to a positive number, or remove it for "
+                    "the default.",
+                    id="collectsync.E004",
+                )
+            )
+    return errors

@@ -54,6 +54,29 @@ class Settings:
         return int(getattr(settings, "COLLECTSYNC_MAX_ATTEMPTS", 5))
 
     @property
+    def RETRY_DEADLINE(self) -> float:
+        """Seconds after its first failure that a file whose upload failed on something
+        that passes (throttling, 5xx, timeouts) is still retried in later rounds."""
+        return float(getattr(settings, "COLLECTSYNC_RETRY_DEADLINE", 600))
+
+    @property
+    def LOST_AFTER(self) -> float:
+        """Seconds without any successful request, while requests fail, after which the
+        connection counts as lost and the deploy stops."""
+        return float(getattr(settings, "COLLECTSYNC_LOST_AFTER", 60))
+
+    @property
+    def CONNECT_TIMEOUT(self) -> float:
+        """Seconds to wait for a connection, unless the storage's client config says."""
+        return float(getattr(settings, "COLLECTSYNC_CONNECT_TIMEOUT", 5))
+
+    @property
+    def READ_TIMEOUT(self) -> float:
+        """Seconds a request may go without a byte moving, unless the storage's client
+        config says."""
+        return float(getattr(settings, "COLLECTSYNC_READ_TIMEOUT", 20))
+
+    @property
     def KEEP_DEPLOYS(self) -> int:
         """How many recent deploys' files --prune keeps (the live one included)."""
         return int(getattr(settings, "COLLECTSYNC_KEEP_DEPLOYS", 2))

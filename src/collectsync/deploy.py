@@ -3,6 +3,7 @@ switch the manifest and write the record; prune; report."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -198,7 +199,7 @@ class Deploy:
         return live
 
     def uploaded(self, bar: Bar, staged: StagedFile) -> None:
-        bar.tick()
+        bar.tick(self.target.content.weather.note())
         self.console.log(f"Uploaded '{staged.name}'", level=2)
 
     def prune(self, live: SyncIndex) -> list[str] | None:
@@ -222,6 +223,7 @@ class Deploy:
 
     def report(self, outcome: Outcome, started: float) -> str:
         outcome.seconds["total"] = time.monotonic() - started
+        outcome = dataclasses.replace(outcome, throttling=self.target.content.weather.summary())
         if self.request.json_report:
             requests = Counter(self.target.content.requests)
             manifest = self.target.manifest

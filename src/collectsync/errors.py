@@ -20,3 +20,16 @@ class ConcurrentUpdate(RemoteError):
 
 class StagingError(DeployError):
     """Staging failed; nothing has been uploaded."""
+
+
+class TransientError(RemoteError):
+    """A remote operation failed on something that passes: throttling, a 5xx answer, a
+    timeout, a dropped connection. Worth trying again later."""
+
+    def __init__(self, message: str, *, throttled: bool = False) -> None:
+        super().__init__(message)
+        self.throttled = throttled
+
+
+class ConnectionLost(RemoteError):
+    """Nothing has succeeded for a while and requests keep failing: the deploy stops."""

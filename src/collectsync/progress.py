@@ -16,8 +16,11 @@ class Bar:
     def __init__(self, shown: tqdm[Any] | None = None) -> None:
         self._shown = shown
 
-    def tick(self) -> None:
+    def tick(self, note: str = "") -> None:
+        """One more file done; ``note`` is shown after the bar (throttling, say)."""
         if self._shown is not None:
+            if note:
+                self._shown.set_postfix_str(note, refresh=False)
             self._shown.update()
 
     def close(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from collectsync.errors import DeployError, RemoteError
+from collectsync.errors import ConnectionLost, DeployError, RemoteError
 from collectsync.index import SyncIndex
 from collectsync.plan import Plan
 from collectsync.record import Target, save_partial_record, write_index
@@ -16,6 +16,10 @@ class UploadFailed(DeployError):
     def __init__(self, failures: list[Failure]) -> None:
         self.failures = failures
         first = failures[0]
+        lost = next((f.error for f in failures if isinstance(f.error, ConnectionLost)), None)
+        if lost is not None:
+            super().__init__(str(lost))  # one sentence, not one per file never tried
+            return
         super().__init__(
             f"{len(failures)} file{'s' if len(failures) != 1 else ''} failed to upload; "
             f"the first was '{first.file.name}': {str(first.error).rstrip('.')}. "

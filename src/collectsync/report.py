@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import django
@@ -12,6 +12,7 @@ import django
 from collectsync.errors import DeployError
 from collectsync.fingerprint import Inputs
 from collectsync.plan import Plan
+from collectsync.weather import Throttling
 
 
 def human_size(size: int) -> str:
@@ -55,6 +56,7 @@ class Outcome:
     deleted: list[str] | None
     """What --prune or --clear deleted (or would delete); None without them."""
     seconds: dict[str, float]
+    throttling: Throttling | None = None
 
 
 def summary(outcome: Outcome, destination: str, *, dry_run: bool, keep_deploys: int | None) -> str:
@@ -68,6 +70,7 @@ def summary(outcome: Outcome, destination: str, *, dry_run: bool, keep_deploys: 
         text += ". Nothing was written (--dry-run)."
     else:
         text += f", in {outcome.seconds['total']:.1f}s."
+    text += throttling_note(outcome.throttling)
     if outcome.deleted is None:
         return text
     kept = "this deploy" if keep_deploys == 1 else f"the last {keep_deploys} deploys"
@@ -95,6 +98,19 @@ def staged_summary(plan: Plan, destination: str, *, dry_run: bool) -> str:
         deleted = "would be deleted" if dry_run else "deleted"
         text += f", {plural(len(plan.stale_variants), 'stale variant')} {deleted}"
     return text
+
+
+def throttling_note(throttling: Throttling | None) -> str:
+    if throttling is None or not throttling.requests_retried:
+        return ""
+    text = (
+        f"\nThe remote asked to slow down or failed for a moment: "
+        f"{plural(throttling.requests_retried, 'request')} retried after "
+        f"{throttling.backoff_seconds:.1f}s of backing off"
+    )
+    if throttling.lowest_concurrency is not None:
+        text += f", with as few as {plural(throttling.lowest_concurrency, 'upload')} at once"
+    return text + "."
 
 
 def unchanged_summary(outcome: Outcome, destination: str, *, dry_run: bool) -> str:
@@ -141,6 +157,7 @@ def write_json_report(
         "deleted_variants": len(plan.stale_variants) if plan and not dry_run else 0,
         "seconds": {name: round(value, 3) for name, value in outcome.seconds.items()},
         "requests": dict(sorted(requests.items())),
+        "throttling": None if outcome.throttling is None else asdict(outcome.throttling),
     }
     try:
         Path(path).write_text(json.dumps(document, indent=2) + "\n")

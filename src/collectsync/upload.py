@@ -1,4 +1,5 @@
-"""Upload: write files to a remote through a bounded pool of worker threads."""
+"""Upload: write files to a remote through a bounded pool of worker threads, as many at once
+as the remote's weather allows, retrying what failed on something that passes."""
 
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ class UploadPool:
         on_uploaded: Callable[[StagedFile], None] = lambda staged: None,
     ) -> None:
         self._remote = remote
+        remote.weather.allow(workers)
         self._on_uploaded = on_uploaded
+        self._stopping = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collectsync")
         self._slots = threading.Semaphore(workers * QUEUED_PER_WORKER)
         self._lock = threading.Lock()
@@ -56,18 +59,32 @@ class UploadPool:
 
     def _upload(self, staged: StagedFile) -> None:
         try:
-            self._remote.write(staged)
-        except Exception as error:
+            error = self._upload_in_rounds(staged)
             with self._lock:
-                self.failures.append(Failure(staged, error))
-        else:
-            with self._lock:
-                self.uploaded.append(staged)
-                self._on_uploaded(staged)
+                if error is None:
+                    self.uploaded.append(staged)
+                    self._on_uploaded(staged)
+                else:
+                    self.failures.append(Failure(staged, error))
         finally:
             with self._lock:
                 self.unfinished -= 1
             self._slots.release()
+
+    def _upload_in_rounds(self, staged: StagedFile) -> BaseException | None:
+        """Write ``staged``, again in later rounds while it fails on something that passes;
+        the error that ended it, if it did not succeed."""
+        weather = self._remote.weather
+
+        def write() -> None:
+            with weather.slot():
+                self._remote.write(staged)
+
+        try:
+            weather.in_rounds(write, self._stopping)
+        except Exception as error:
+            return error
+        return None
 
     def finish(self) -> None:
         """Wait for every submitted upload."""
@@ -75,6 +92,7 @@ class UploadPool:
 
     def cancel(self) -> None:
         """Drop what is queued; uploads under way finish on their own."""
+        self._stopping.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 

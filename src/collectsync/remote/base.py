@@ -8,11 +8,14 @@ from typing import Protocol
 
 from collectsync.errors import RemoteError
 from collectsync.records import Listed, StagedFile
+from collectsync.weather import Weather
 
 
 class Remote(Protocol):
     requests: Counter[str]
     """Requests made so far, by operation (GET, PUT, LIST)."""
+    weather: Weather
+    """How the remote is answering; told of each request's outcome."""
 
     @property
     def destination(self) -> str:

@@ -12,11 +12,22 @@ from pathlib import Path
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage
 
-from collectsync.errors import RemoteError
+from collectsync.conf import conf
+from collectsync.errors import RemoteError, TransientError
 from collectsync.records import StagedFile
 from collectsync.remote.base import join_key
+from collectsync.weather import Trouble, Weather, in_rounds
 
 SCHEMES = {"GoogleCloudStorage": "gs", "AzureStorage": "azure"}
+CONNECTION_FAILURES = {
+    "ConnectionError",  # the built-in one and requests' (Google Cloud Storage)
+    "TimeoutError",
+    "Timeout",
+    "ServiceRequestError",  # azure.core: the request could not be sent
+    "ServiceResponseError",  # azure.core: no answer came back
+}
+THROTTLING_STATUSES = {429, 503}
+PASSING_STATUSES = {408, 500, 502, 504}
 
 
 class StorageRemote:
@@ -30,6 +41,9 @@ class StorageRemote:
         self._lock = threading.Lock()
         self._count_lock = threading.Lock()
         self.requests: Counter[str] = Counter()
+        self.weather = Weather(
+            self.destination, retry_deadline=conf.RETRY_DEADLINE, lost_after=conf.LOST_AFTER
+        )
 
     @property
     def destination(self) -> str:
@@ -72,10 +86,16 @@ class StorageRemote:
         except Exception as error:
             # Azure's messages go on for lines (request id, time, error code): the first says it.
             reason = (str(error).strip().splitlines() or [type(error).__name__])[0].rstrip(".")
-            raise RemoteError(
-                f"Could not {action} '{name}' in {self.destination}: {reason}."
-            ) from error
+            message = f"Could not {action} '{name}' in {self.destination}: {reason}."
+            trouble = passing_trouble(error)
+            if trouble is None:
+                raise RemoteError(message) from error
+            # The library has retried as it sees fit; the weather decides about later rounds.
+            self.weather.failed(reason, trouble)
+            raise TransientError(message, throttled=trouble != "transient") from error
+        self.weather.succeeded()
 
+    @in_rounds
     def read(self, name: str) -> bytes | None:
         self._count("GET")
         with self._failing_as("read", name):
@@ -88,6 +108,7 @@ class StorageRemote:
     def listing(self) -> None:
         return None  # a generic storage can list names but not contents' checksums
 
+    @in_rounds
     def names(self) -> set[str]:
         with self._failing_as("list", "/"):
             if hasattr(self._storage, "list_all"):
@@ -114,6 +135,7 @@ class StorageRemote:
         every_blob: list[str] = self._storage.list_all()  # type: ignore[attr-defined]
         return {name.removeprefix(prefix) for name in every_blob if name.startswith(prefix)}
 
+    @in_rounds
     def delete(self, names: list[str]) -> None:
         for name in names:
             self._count("DELETE")
@@ -124,6 +146,7 @@ class StorageRemote:
         with staged.path.open("rb") as handle:
             self._save(staged.name, File(handle, name=staged.name))
 
+    @in_rounds
     def write_bytes(self, name: str, data: bytes, *, if_unchanged: bool = False) -> None:
         self._save(name, ContentFile(data, name=name))
 
@@ -156,3 +179,13 @@ def replace_file(destination: Path, content: File[bytes]) -> None:
         for chunk in content.chunks():
             handle.write(chunk)
     partial.replace(destination)
+
+
+def passing_trouble(error: Exception) -> Trouble | None:
+    """What kind of trouble that passes a storage library's error is, if it is one."""
+    if CONNECTION_FAILURES & {cls.__name__ for cls in type(error).__mro__}:
+        return "connection"
+    status = getattr(error, "status_code", None) or getattr(error, "code", None)
+    if status in THROTTLING_STATUSES:
+        return "throttled"
+    return "transient" if status in PASSING_STATUSES else None

@@ -17,12 +17,14 @@ from collectsync.conf import conf
 from collectsync.errors import ConcurrentUpdate, RemoteError
 from collectsync.records import Listed, StagedFile
 from collectsync.remote.base import join_key
+from collectsync.remote.s3_attempts import AttemptWatcher
 from collectsync.remote.s3_errors import (
     MISSING_OBJECT_CODES,
     UNSUPPORTED_CODES,
     error_code,
-    explain,
+    remote_error,
 )
+from collectsync.weather import Weather, in_rounds
 
 logger = logging.getLogger("collectsync")
 
@@ -45,6 +47,10 @@ class S3Remote:
         self._session_lock = threading.Lock()
         self._clients = threading.local()
         self._client_config = with_retries(storage.client_config)
+        self.weather = Weather(
+            self.destination, retry_deadline=conf.RETRY_DEADLINE, lost_after=conf.LOST_AFTER
+        )
+        self._watcher = AttemptWatcher(self.weather)
         self.requests: Counter[str] = Counter()
         self._requests_lock = threading.Lock()
         self._etags: dict[str, str | None] = {}
@@ -70,9 +76,11 @@ class S3Remote:
                     config=self._client_config,
                     verify=self._storage.verify,
                 )
+            self._watcher.watch(client)
             self._clients.client = client
         return client
 
+    @in_rounds
     def read(self, name: str) -> bytes | None:
         key = join_key(self.location, name)
         self._count("GET")
@@ -83,12 +91,13 @@ class S3Remote:
             if error.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
                 self._etags[name] = None
                 return None
-            raise RemoteError(explain(error, self.bucket, key)) from error
+            raise remote_error(error, self.bucket, key) from error
         except BotoCoreError as error:
-            raise RemoteError(explain(error, self.bucket, key)) from error
+            raise remote_error(error, self.bucket, key) from error
         self._etags[name] = response["ETag"]
         return data
 
+    @in_rounds
     def listing(self) -> dict[str, Listed]:
         prefix = f"{self.location}/" if self.location else ""
         objects: dict[str, Listed] = {}
@@ -106,12 +115,13 @@ class S3Remote:
                     md5 = etag if len(etag) == 32 and "-" not in etag else None
                     objects[item["Key"].removeprefix(prefix)] = Listed(item["Size"], md5)
         except (ClientError, BotoCoreError) as error:
-            raise RemoteError(explain(error, self.bucket, prefix or "/")) from error
+            raise remote_error(error, self.bucket, prefix or "/") from error
         return objects
 
     def names(self) -> set[str]:
         return set(self.listing())
 
+    @in_rounds
     def delete(self, names: list[str]) -> None:
         failed: list[str] = []
         for start in range(0, len(names), DELETE_BATCH):
@@ -123,7 +133,7 @@ class S3Remote:
                     Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
                 )
             except (ClientError, BotoCoreError) as error:
-                raise RemoteError(explain(error, self.bucket, keys[0])) from error
+                raise remote_error(error, self.bucket, keys[0]) from error
             failed += [
                 f"'{error.get('Key')}' ({error.get('Code')})"
                 for error in response.get("Errors", [])
@@ -143,6 +153,7 @@ class S3Remote:
         with staged.path.open("rb") as body:
             self._put(key, body, staged.md5, cache_control)
 
+    @in_rounds
     def write_bytes(self, name: str, data: bytes, *, if_unchanged: bool = False) -> None:
         key = join_key(self.location, name)
         conditions: dict[str, str] = {}
@@ -154,7 +165,7 @@ class S3Remote:
             etag = self._put(key, data, md5, cache_control=None, conditions=conditions)
         except ClientError as error:
             if not conditions or error_code(error) not in UNSUPPORTED_CODES:
-                raise RemoteError(explain(error, self.bucket, key)) from error
+                raise remote_error(error, self.bucket, key) from error
             # Some S3-compatible services reject conditional writes; without them the last
             # index written wins, as on storages other than S3.
             logger.warning(
@@ -193,9 +204,9 @@ class S3Remote:
                 ) from error
             if conditions and error_code(error) in UNSUPPORTED_CODES:
                 raise  # write_bytes retries without the conditions
-            raise RemoteError(explain(error, self.bucket, key)) from error
+            raise remote_error(error, self.bucket, key) from error
         except BotoCoreError as error:
-            raise RemoteError(explain(error, self.bucket, key)) from error
+            raise remote_error(error, self.bucket, key) from error
         etag: str = response["ETag"]
         return etag
 
@@ -218,14 +229,19 @@ class S3Remote:
 
 
 def with_retries(config: Config | None) -> Config:
-    """The storage's client config, retrying transient errors unless it says how itself.
+    """The storage's client config, with retries and timeouts where it sets none itself.
 
     botocore's standard mode retries connection errors, timeouts, 5xx answers and throttling,
-    with exponential backoff and jitter.
+    with exponential backoff and jitter. Its own timeouts (60 s) would let one hung connection
+    hold a worker for minutes.
     """
     config = config or Config()
-    if getattr(config, "retries", None) is not None:
-        return config
-    return config.merge(
-        Config(retries={"mode": "standard", "total_max_attempts": conf.MAX_ATTEMPTS})
-    )
+    chosen = getattr(config, "_user_provided_options", {})
+    ours: dict[str, Any] = {}
+    if getattr(config, "retries", None) is None:
+        ours["retries"] = {"mode": "standard", "total_max_attempts": conf.MAX_ATTEMPTS}
+    if "connect_timeout" not in chosen:
+        ours["connect_timeout"] = conf.CONNECT_TIMEOUT
+    if "read_timeout" not in chosen:
+        ours["read_timeout"] = conf.READ_TIMEOUT
+    return config.merge(Config(**ours)) if ours else config

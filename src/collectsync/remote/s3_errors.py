@@ -2,7 +2,25 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import Any
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionError,
+    EndpointConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+)
+from botocore.retries.standard import (
+    RetryContext,
+    ThrottledRetryableChecker,
+    TransientRetryableChecker,
+)
+
+from collectsync.errors import RemoteError, TransientError
+from collectsync.weather import Trouble
 
 MISSING_OBJECT_CODES = {"NoSuchKey", "404", "NotFound"}
 UNSUPPORTED_CODES = {"NotImplemented", "501"}
@@ -48,3 +66,49 @@ def explain(error: Exception, bucket: str, key: str) -> str:
             f"S3 refused '{key}' in bucket '{bucket}': {code} {details.get('Message', '')}".rstrip()
         )
     return f"S3 request for '{key}' in bucket '{bucket}' failed: {error}"
+
+
+THROTTLED = ThrottledRetryableChecker()
+TRANSIENT = TransientRetryableChecker()
+
+
+def failure_kind(
+    parsed: Mapping[str, Any] | None, status: int | None, exception: Exception | None
+) -> Trouble | None:
+    """What kind of passing trouble an answer (or an exception) is, as botocore's own
+    retry checks see it; None for an answer that is no such trouble, errors like 404
+    included."""
+    if isinstance(exception, ConnectionError | HTTPClientError):
+        return "connection"
+    context = RetryContext(
+        attempt_number=1,
+        parsed_response=parsed,
+        http_response=SimpleNamespace(status_code=status) if status else None,
+        caught_exception=exception,
+    )
+    if status in (429, 503) or THROTTLED.is_retryable(context):
+        return "throttled"  # S3 answers 503 SlowDown when it wants fewer requests
+    if TRANSIENT.is_retryable(context):
+        return "transient"
+    return None
+
+
+def short_reason(
+    parsed: Mapping[str, Any] | None, status: int | None, exception: Exception | None
+) -> str:
+    if exception is not None:
+        # botocore's messages end with the endpoint URL and key: the first part says it.
+        return str(exception).split(": ")[0] or type(exception).__name__
+    code = (parsed or {}).get("Error", {}).get("Code", "")
+    return f"{status} {code}".strip()
+
+
+def remote_error(error: Exception, bucket: str, key: str) -> RemoteError:
+    """The error to raise for a failed request: worth retrying later or not."""
+    parsed: Mapping[str, Any] | None = error.response if isinstance(error, ClientError) else None
+    status = (parsed or {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+    kind = failure_kind(parsed, status, None if parsed is not None else error)
+    message = explain(error, bucket, key)
+    if kind is None:
+        return RemoteError(message)
+    return TransientError(message, throttled=kind != "transient")
