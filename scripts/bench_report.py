@@ -160,8 +160,14 @@ def header(context: Context, root: Path) -> list[str]:
         f"- S3: LocalStack at 127.0.0.1:4566, {latency if context.latency_ms else 'direct'}",
         f"- Source files: {sources} (synthetic: seed {context.seed}, "
         f"{context.corpus_bytes / MB:.1f} MB, large: {', '.join(context.large_files) or 'none'})",
-        f"- Staged by Whitenoise (hashed copies, .gz, .br, manifest): {context.staged_files} "
-        f"files, {context.staged_bytes / MB:.1f} MB",
+        *(
+            [
+                f"- Staged by Whitenoise (hashed copies, .gz, .br, manifest): "
+                f"{context.staged_files} files, {context.staged_bytes / MB:.1f} MB"
+            ]
+            if context.staged_files
+            else []
+        ),
         f"- Runs: median of {context.runs}; every run is a fresh `manage.py collectstatic "
         "--noinput` process with no local cache",
         f"- Versions: {versions}; collectsync at {git_revision(root)}",
