@@ -147,3 +147,23 @@ def test_a_refused_request_goes_again_in_later_rounds(
 
     assert weather.in_rounds(attempt, threading.Event()) == "ok"
     assert weather.summary().requests_retried == 2
+
+
+def test_a_small_pool_does_not_hold_back_a_later_one(weather: Weather) -> None:
+    weather.allow(3)  # three files to upload
+    weather.allow(16)
+    weather.backed_off(0.5)
+
+    assert weather.note() == "1 retried, 16 at once"
+    assert weather.summary().lowest_concurrency is None
+
+
+def test_steady_success_gives_back_every_upload_throttling_took(weather: Weather) -> None:
+    weather.failed("503 SlowDown", "throttled")
+    weather.backed_off(0.5)
+    assert weather.note() == "1 retried, 8 at once"
+
+    for _ in range(8 + 9 + 10 + 11 + 12 + 13 + 14 + 15):
+        weather.succeeded()
+
+    assert weather.note() == "1 retried, 16 at once"

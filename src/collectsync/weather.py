@@ -62,7 +62,9 @@ class Weather:
         self.lost_after = lost_after
         self._clock = clock
         self._changed = threading.Condition()
-        self._ceiling = self._limit = 1_000_000
+        self._ceiling = 1_000_000
+        self._throttled_to: int | None = None
+        """Uploads at once that throttling allows; None while it allows the pool's all."""
         self.lowest: int | None = None
         """The fewest uploads allowed at once, once throttling has lowered it."""
         self._in_flight = 0
@@ -81,13 +83,19 @@ class Weather:
         """At most ``workers`` uploads at once, fewer while throttled."""
         with self._changed:
             self._ceiling = workers
-            self._limit = min(self._limit, workers)
+            self._changed.notify_all()
+
+    def _limit(self) -> int:
+        """Uploads allowed at once (called holding the lock)."""
+        if self._throttled_to is None:
+            return self._ceiling
+        return min(self._throttled_to, self._ceiling)
 
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Wait until one more upload may be in flight."""
         with self._changed:
-            self._changed.wait_for(lambda: self._in_flight < self._limit)
+            self._changed.wait_for(lambda: self._in_flight < self._limit())
             self._in_flight += 1
         try:
             yield
@@ -100,10 +108,14 @@ class Weather:
         with self._changed:
             self._failing_since = None
             self._answered = True
+            if self._throttled_to is None:
+                return
             self._successes_at_limit += 1
-            if self._successes_at_limit >= self._limit and self._limit < self._ceiling:
-                self._limit += 1
+            if self._successes_at_limit >= self._throttled_to:
                 self._successes_at_limit = 0
+                self._throttled_to += 1
+                if self._throttled_to >= self._ceiling:
+                    self._throttled_to = None
                 self._changed.notify()
 
     def failed(self, reason: str, kind: Trouble) -> None:
@@ -119,9 +131,9 @@ class Weather:
                 self._failing_since = now
             if kind != "transient" and now - self._last_cut >= CUT_INTERVAL:
                 self._last_cut = now
-                self._limit = max(1, self._limit // 2)
+                self._throttled_to = max(1, self._limit() // 2)
                 self._successes_at_limit = 0
-                self.lowest = min(self.lowest or self._limit, self._limit)
+                self.lowest = min(self.lowest or self._throttled_to, self._throttled_to)
 
     def backed_off(self, seconds: float, *, retried: int = 1) -> None:
         with self._changed:
@@ -180,7 +192,7 @@ class Weather:
         with self._changed:
             if not self.retried:
                 return ""
-            return f"{self.retried} retried, {self._limit} at once"
+            return f"{self.retried} retried, {self._limit()} at once"
 
     def summary(self) -> Throttling:
         with self._changed:
