@@ -5,7 +5,7 @@ whose upload failed on something that passes goes again in a later round, after 
 doubles, until its deadline; and when nothing has succeeded for a while and requests keep
 failing, the connection counts as lost and the deploy stops instead of trying every file.
 
-This module imports nothing else of the package but errors, so every layer can use it.
+This module imports nothing else of the package but errors and conf, so every layer can use it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
+from collectsync.conf import conf
 from collectsync.errors import ConnectionLost, TransientError
 
 T = TypeVar("T")
@@ -79,6 +80,10 @@ class Weather:
         self.retried = 0
         self.backoff_seconds = 0.0
 
+    @classmethod
+    def from_settings(cls, destination: str) -> Weather:
+        return cls(destination, retry_deadline=conf.RETRY_DEADLINE, lost_after=conf.LOST_AFTER)
+
     def allow(self, workers: int) -> None:
         """At most ``workers`` uploads at once, fewer while throttled."""
         with self._changed:
@@ -135,9 +140,10 @@ class Weather:
                 self._successes_at_limit = 0
                 self.lowest = min(self.lowest or self._throttled_to, self._throttled_to)
 
-    def backed_off(self, seconds: float, *, retried: int = 1) -> None:
+    def backed_off(self, seconds: float) -> None:
+        """One request is about to go again after ``seconds`` of waiting."""
         with self._changed:
-            self.retried += retried
+            self.retried += 1
             self.backoff_seconds += seconds
 
     def lost(self) -> ConnectionLost | None:

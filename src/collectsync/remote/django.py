@@ -12,7 +12,6 @@ from pathlib import Path
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage
 
-from collectsync.conf import conf
 from collectsync.errors import RemoteError, TransientError
 from collectsync.records import StagedFile
 from collectsync.remote.base import join_key
@@ -41,9 +40,7 @@ class StorageRemote:
         self._lock = threading.Lock()
         self._count_lock = threading.Lock()
         self.requests: Counter[str] = Counter()
-        self.weather = Weather(
-            self.destination, retry_deadline=conf.RETRY_DEADLINE, lost_after=conf.LOST_AFTER
-        )
+        self.weather = Weather.from_settings(self.destination)
 
     @property
     def destination(self) -> str:

@@ -47,9 +47,7 @@ class S3Remote:
         self._session_lock = threading.Lock()
         self._clients = threading.local()
         self._client_config = with_retries(storage.client_config)
-        self.weather = Weather(
-            self.destination, retry_deadline=conf.RETRY_DEADLINE, lost_after=conf.LOST_AFTER
-        )
+        self.weather = Weather.from_settings(self.destination)
         self._watcher = AttemptWatcher(self.weather)
         self.requests: Counter[str] = Counter()
         self._requests_lock = threading.Lock()
