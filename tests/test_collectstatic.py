@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import mimetypes
 import os
@@ -10,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +39,7 @@ from tests.conftest import (
     stock_whitenoise_tree,
     without_time,
 )
-from tests.faultproxy import FaultProxy
+from tests.faultproxy import Action, FaultProxy
 from tests.settings import S3_ENDPOINT
 
 if TYPE_CHECKING:
@@ -586,24 +588,29 @@ def wait_for(condition: Callable[[], bool], child: subprocess.Popen[str]) -> Non
 
 
 def test_sigterm_during_staging_cleans_up_and_switches_nothing(
-    project: Project, tmp_path: Path
+    project: Project, settings: SettingsWrapper, tmp_path: Path
 ) -> None:
-    # Enough compressible files that staging lasts well past the moment the signal lands.
-    for i in range(300):
-        (project.source / f"bulk/file{i}.css").parent.mkdir(exist_ok=True)
-        (project.source / f"bulk/file{i}.css").write_text(f"/* {i} */\n" + CSS_RULES * 8)
     temp = tmp_path / "tmp"
     temp.mkdir()
-    child = run_child(project, temp)
-    wait_for(lambda: bool(list(temp.iterdir())), child)
-    time.sleep(0.3)  # into staging proper
+    paused = tmp_path / "paused"
+    # The child stops in the middle of post-processing until the signal ends it.
+    child = run_child(project, temp, COLLECTSYNC_TEST_PAUSE=str(paused))
+    wait_for(paused.exists, child)
     child.send_signal(signal.SIGTERM)
     _, err = child.communicate(timeout=60)
 
     assert child.returncode == 1
     assert "CommandError: Interrupted: the manifest and the sync index are unchanged" in err
     assert list(temp.iterdir()) == []
-    assert project.object_keys() == set()
+    # Files final before the signal may have been uploaded early: new keys nothing names yet.
+    keys = project.object_keys()
+    assert MANIFEST_KEY not in keys
+    assert INDEX_KEY not in keys
+
+    run_command("--noinput")
+
+    assert remote_tree(project) == stock_whitenoise_tree(settings, tmp_path / "stock")
+    assert INDEX_KEY in project.object_keys()
 
 
 def test_sigterm_during_upload_cleans_up_and_switches_nothing(
@@ -614,22 +621,35 @@ def test_sigterm_during_upload_cleans_up_and_switches_nothing(
     upstream = urlsplit(S3_ENDPOINT)
     assert upstream.hostname is not None
     assert upstream.port is not None
-    slow_puts = FaultProxy(upstream.hostname, upstream.port, lambda method, key, attempt: "slow")
-    with slow_puts.running():
+    held = threading.Event()
+    released = threading.Event()
+    puts = itertools.count(1)
+
+    def hold_the_third_put(method: str, key: str, attempt: int) -> Action:
+        # One worker uploads one file at a time: two have landed when the third is held,
+        # and the deploy can't finish while it is.
+        if method == "PUT" and next(puts) == 3:
+            held.set()
+            released.wait(timeout=120)
+        return "pass"
+
+    proxy = FaultProxy(upstream.hostname, upstream.port, hold_the_third_put)
+    with proxy.running():
         child = run_child(
-            project, temp, COLLECTSYNC_TEST_S3_ENDPOINT=slow_puts.endpoint, COLLECTSYNC_WORKERS="1"
+            project, temp, COLLECTSYNC_TEST_S3_ENDPOINT=proxy.endpoint, COLLECTSYNC_WORKERS="1"
         )
-        wait_for(
-            lambda: sum(n for (m, _), n in slow_puts.attempts.items() if m == "PUT") >= 3, child
-        )
+        wait_for(held.is_set, child)
         child.send_signal(signal.SIGTERM)
+        # Answered once the child has given up (its staging dir is gone), never before.
+        wait_for(lambda: not any(temp.glob("collectsync-*")), child)
+        released.set()
         _, err = child.communicate(timeout=60)
 
     assert child.returncode == 1
     assert "CommandError: Interrupted: the manifest and the sync index are unchanged" in err
     assert list(temp.iterdir()) == []
     keys = project.object_keys()
-    assert keys  # it was interrupted mid-upload ...
+    assert len(keys) >= 2  # it was interrupted mid-upload ...
     assert MANIFEST_KEY not in keys  # ... and switched nothing
     assert INDEX_KEY not in keys
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from collectsync.fingerprint import input_fingerprint, package_version
+from collectsync.code_identity import package_version
+from collectsync.fingerprint import input_fingerprint
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper

@@ -320,7 +320,7 @@ class LocalStorageOfOurOwn(WhiteNoiseStorage):  # type: ignore[misc]
         ("--force-sync", "--force-sync stages everything"),
         ("--keep-local", "--keep-local keeps a complete staging dir"),
         ("--verify", "--verify checks every file"),
-        ("setting", "the settings or package versions changed since the last deploy"),
+        ("setting", "the settings changed since the last deploy"),
         (
             "local storage",
             f"COLLECTSYNC_LOCAL_STORAGE '{__name__}.LocalStorageOfOurOwn' is not one "
@@ -328,9 +328,10 @@ class LocalStorageOfOurOwn(WhiteNoiseStorage):  # type: ignore[misc]
         ),
         (
             "older record",
-            "the sync index does not record the sources yet (the first deploy with this "
-            "version of collectsync)",
+            "the sync index does not record the sources (an earlier collectsync wrote it, or "
+            "one that could not watch staging)",
         ),
+        ("corrupt index", "there is no usable sync index, only a listing of what the remote holds"),
     ],
 )
 def test_a_full_stage_says_why_in_one_line(
@@ -347,6 +348,8 @@ def test_a_full_stage_says_why_in_one_line(
         index = SyncIndex.from_bytes(project.read(INDEX_KEY))
         older = dataclasses.replace(index, sources=None, settings=None)
         project.s3.put_object(Bucket=project.bucket, Key=INDEX_KEY, Body=older.to_bytes())
+    elif change == "corrupt index":
+        project.s3.put_object(Bucket=project.bucket, Key=INDEX_KEY, Body=b"not an index")
 
     out, _ = run_command("--noinput", *options)
 

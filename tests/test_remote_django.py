@@ -184,5 +184,5 @@ def test_a_dead_network_stops_the_deploy_after_a_few_attempts(
         r"through for \d+ s, the last failed with: [^\n]+\. Nothing was switched: rerun once "
         r"the connection is back\.$"
     )
-    assert 4 <= len(proxy.faults) <= 60  # of some 400 files
+    assert 0 < len(proxy.faults) <= 60  # of some 400 files
     assert INDEX not in set(emulated.keys())

@@ -151,7 +151,8 @@ def test_a_stalled_request_times_out_and_is_retried(project: Project) -> None:
         run_command("--noinput")
 
     assert proxy.faults == [("PUT", theme, "stall")]
-    assert proxy.attempts[("PUT", theme)] == 2
+    # Retried at least once (again, should LocalStack on a busy machine answer too late).
+    assert proxy.attempts[("PUT", theme)] >= 2
     assert {theme, MANIFEST_KEY, INDEX_KEY} <= project.object_keys()
 
 

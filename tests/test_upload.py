@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -49,21 +50,31 @@ class CtrlCAfter(list[StagedFile]):
         raise KeyboardInterrupt
 
 
-class SlowRemote(RecordingRemote):
+class HeldRemote(RecordingRemote):
+    """Each write waits until ``released``: the test decides when uploads under way end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.released = threading.Event()
+
     def write(self, staged: StagedFile) -> None:
-        time.sleep(0.02)
+        self.released.wait(timeout=120)
         super().write(staged)
 
 
 def test_ctrl_c_drops_the_queued_uploads(tmp_path: Path) -> None:
-    files = CtrlCAfter(staged_files(tmp_path, 200), 20)
-    remote = SlowRemote()
+    files = CtrlCAfter(staged_files(tmp_path, 200), 6)
+    remote = HeldRemote()
 
     with pytest.raises(KeyboardInterrupt):
         upload_parallel(files, remote, workers=2, on_uploaded=lambda staged: None)
+    remote.released.set()
+    for thread in threading.enumerate():
+        if thread.name.startswith("collectsync"):
+            thread.join()
 
-    # Two workers, eight waiting: those still queued when Ctrl-C came are never written.
-    assert len(remote.writes) < 20
+    # Two uploads were under way when Ctrl-C came; the four queued behind them never start.
+    assert sorted(remote.writes) == ["f000.css", "f001.css"]
 
 
 def test_the_queue_stays_short_however_many_files(tmp_path: Path) -> None:
@@ -105,7 +116,7 @@ def test_new_files_upload_while_whitenoise_still_compresses(
     compress = Compressor.compress
 
     def compress_after_an_upload(self: Compressor, path: str) -> Iterator[str]:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # a safety net: the first PUT comes in well under it
         while not request_log.keys("PUT") and time.monotonic() < deadline:
             time.sleep(0.01)
         puts_before_compressing.append(len(request_log.keys("PUT")))

@@ -11,8 +11,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.storage import Storage
 
+from collectsync.code_identity import code_digest, package_version
 from collectsync.conf import conf
-from collectsync.fingerprint import package_version
 from collectsync.index import SyncIndex
 from collectsync.records import VARIANT_SUFFIXES, StagedFile
 from collectsync.scan import describe, hashed_names, staged_names
@@ -23,7 +23,9 @@ def compressor_identity() -> str:
     return json.dumps(
         {
             "local_storage": conf.LOCAL_STORAGE,
-            "whitenoise": package_version("whitenoise"),
+            # Its compression code, not its version: a release that leaves it alone
+            # recompresses nothing.
+            "whitenoise": code_digest("whitenoise.compress"),
             "brotli": package_version("brotli"),
             "zlib": zlib.ZLIB_RUNTIME_VERSION,
             "skip": repr(getattr(settings, "WHITENOISE_SKIP_COMPRESS_EXTENSIONS", None)),

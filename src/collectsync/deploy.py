@@ -15,7 +15,7 @@ from collectsync.errors import StagingError
 from collectsync.fingerprint import Inputs, input_fingerprint
 from collectsync.incremental import choose
 from collectsync.index import SyncIndex
-from collectsync.local import staging_dir
+from collectsync.local import local_storage_class, staging_dir
 from collectsync.memory import limit_allocator
 from collectsync.options import CollectInto, Console, Request
 from collectsync.plan import Plan, make_plan
@@ -35,6 +35,7 @@ from collectsync.report import (
 )
 from collectsync.staging import explain_failure, stage
 from collectsync.upload import BackgroundUploads, background_uploads
+from collectsync.watched import unhookable
 
 
 class Deploy:
@@ -73,9 +74,8 @@ class Deploy:
         limit_allocator()  # before staging and uploading start their threads
         staging_started = time.monotonic()
         compressor = compressor_identity()
-        selection, reason = choose(
-            index, inputs, compressor, full_because=self.request.full_stage_reason()
-        )
+        full_because = self.request.full_stage_reason() or unhookable(local_storage_class())
+        selection, reason = choose(index, inputs, compressor, full_because=full_because)
         if reason:
             self.console.log(f"Staging every file: {reason}.", level=1)
         staging_only = None if selection is None else selection.staged
@@ -189,6 +189,7 @@ class Deploy:
                 fingerprint=inputs.fingerprint,
                 compressor=compressor,
                 settings=inputs.settings,
+                code=inputs.code,
                 sources=sources,
                 workers=self.request.workers,
                 on_uploaded=lambda staged: self.uploaded(bar, staged),

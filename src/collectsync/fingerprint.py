@@ -11,33 +11,26 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any
 
 from django.conf import settings
 from django.contrib.staticfiles.finders import get_finders
 
+from collectsync.code_identity import CodePart, code_parts
 from collectsync.conf import conf
 
-OUTPUT_PACKAGES = ("django", "whitenoise", "brotli", "django-collectsync")
 
-
-def package_version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "absent"
-
-
-def output_settings(*, post_process: bool, manifest_name: str | None) -> dict[str, Any]:
-    """The settings and options, other than the source files, that change the output."""
+def output_settings(
+    code: dict[str, CodePart], *, post_process: bool, manifest_name: str | None
+) -> dict[str, Any]:
+    """The settings, options and code, other than the source files, that change the output."""
     whitenoise = {
         name: repr(getattr(settings, name))
         for name in dir(settings)
         if name.startswith("WHITENOISE_")
     }
     return {
-        "versions": {name: package_version(name) for name in OUTPUT_PACKAGES},
+        "code": {name: digest for name, (_, digest) in code.items()},
         "local_storage": conf.LOCAL_STORAGE,
         "local_storage_options": repr(sorted(conf.LOCAL_STORAGE_OPTIONS.items())),
         "static_url": str(settings.STATIC_URL),
@@ -71,11 +64,13 @@ class Inputs:
     fingerprint: str
     """One hash of the settings and of every source's path and md5."""
     settings: str
-    """The hash of the settings and versions alone."""
+    """The hash of the settings and code alone."""
     sources: dict[str, str]
     """Each source file's md5, by the path collect() would give it."""
     conflicts: list[str]
     """Paths found more than once: only the first is collected, as collect() does."""
+    code: dict[str, CodePart]
+    """The code that shapes the output, part by part (see code_identity.py)."""
 
     @property
     def source_count(self) -> int:
@@ -89,7 +84,8 @@ def first(found: tuple[str, Any, str]) -> str:
 def input_fingerprint(
     ignore_patterns: Iterable[str], *, post_process: bool, manifest_name: str | None
 ) -> Inputs:
-    options = output_settings(post_process=post_process, manifest_name=manifest_name)
+    code = code_parts()
+    options = output_settings(code, post_process=post_process, manifest_name=manifest_name)
     settings_digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode())
     digest = settings_digest.copy()
     conflicts: list[str] = []
@@ -98,4 +94,4 @@ def input_fingerprint(
         with storage.open(path) as handle:
             sources[prefixed] = hashlib.file_digest(handle, "md5").hexdigest()
         digest.update(f"\0{prefixed}\0{sources[prefixed]}".encode())
-    return Inputs(digest.hexdigest(), settings_digest.hexdigest(), sources, conflicts)
+    return Inputs(digest.hexdigest(), settings_digest.hexdigest(), sources, conflicts, code)

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from collectsync.code_identity import what_changed
 from collectsync.conf import conf
 from collectsync.fingerprint import Inputs
 from collectsync.index import SyncIndex
@@ -83,34 +84,40 @@ def choose(
 ) -> tuple[Selection | None, str | None]:
     """Stage incrementally, or everything (None) and one line saying why, when the record
     can't vouch for what staging would reuse. A first deploy needs no reason."""
-    reasons = [
-        (full_because, full_because),
-        (
-            conf.LOCAL_STORAGE not in STAGES_INCREMENTALLY,
-            f"COLLECTSYNC_LOCAL_STORAGE '{conf.LOCAL_STORAGE}' is not one collectsync knows how "
-            "to stage incrementally",
-        ),
-        (
-            index.sources is None,
-            "the sync index does not record the sources yet (the first deploy with this version "
-            "of collectsync)",
-        ),
-        (
-            index.settings != inputs.settings or index.compressor != compressor,
-            "the settings or package versions changed since the last deploy",
-        ),
-    ]
     if not index.files and index.sources is None:
         return None, None
-    for applies, reason in reasons:
-        if applies:
-            return None, reason
+    reason = full_because or unvouched(index, inputs, compressor)
+    if reason:
+        return None, reason
     assert index.sources is not None
     selection = select(inputs.sources, index.sources)
     outputs = None if selection is None else reused_outputs(selection, index, inputs.sources)
     if selection is None or outputs is None:
         return None, "the sync index can't vouch for every unchanged file"
     return dataclasses.replace(selection, outputs=outputs), None
+
+
+def unvouched(index: SyncIndex, inputs: Inputs, compressor: str) -> str | None:
+    """Why the record can't vouch for any staged file, if it can't."""
+    if conf.LOCAL_STORAGE not in STAGES_INCREMENTALLY:
+        return (
+            f"COLLECTSYNC_LOCAL_STORAGE '{conf.LOCAL_STORAGE}' is not one collectsync knows how "
+            "to stage incrementally"
+        )
+    if index.sources is None:
+        if index.generation == 0:
+            return "there is no usable sync index, only a listing of what the remote holds"
+        if index.fingerprint is None:
+            return "the sync index was merged with a concurrent deploy's"
+        return (
+            "the sync index does not record the sources (an earlier collectsync wrote it, or "
+            "one that could not watch staging)"
+        )
+    if index.settings == inputs.settings and index.compressor == compressor:
+        return None
+    if index.code is None:
+        return "the sync index does not record the code that staged it (an earlier collectsync)"
+    return what_changed(index.code, inputs.code) or "the settings changed since the last deploy"
 
 
 def reused_outputs(

@@ -23,10 +23,12 @@ class SyncIndex:
     generation: int = 0
     """How many successful deploys wrote this index; a partial record names the one it follows."""
     settings: str | None = None
-    """The fingerprint of the settings and versions alone (see fingerprint.py)."""
+    """The fingerprint of the settings and code alone (see fingerprint.py)."""
     sources: dict[str, Source] | None = None
     """Each source file's md5, hashed name and references, when the record can vouch for
     them: what lets a deploy stage only what changed."""
+    code: dict[str, tuple[str, str]] | None = None
+    """The code that shaped the output, part by part: (label, digest) (see code_identity.py)."""
 
     @classmethod
     def from_listing(
@@ -152,6 +154,7 @@ class SyncIndex:
         generation: int | None = None,
         settings: str | None = None,
         sources: dict[str, Source] | None = None,
+        code: dict[str, tuple[str, str]] | None = None,
         reused: Iterable[str] = (),
     ) -> SyncIndex:
         """This index after ``remote`` (and ``manifest``, if given) were made remote by the
@@ -184,6 +187,7 @@ class SyncIndex:
             generation,
             settings,
             sources,
+            code,
         )
 
     def without(self, names: Iterable[str]) -> SyncIndex:

@@ -28,6 +28,7 @@ def encode(
     generation: int,
     settings: str | None,
     sources: Mapping[str, Source] | None,
+    code: Mapping[str, tuple[str, str]] | None,
 ) -> bytes:
     positions = {name: i for i, name in enumerate(sorted(sources or ()))}
     document: dict[str, Any] = {
@@ -40,6 +41,7 @@ def encode(
         "compressor": compressor,
         "generation": generation,
         "settings": settings,
+        "code": None if code is None else {name: list(part) for name, part in code.items()},
         "sources": None
         if sources is None
         else {
@@ -62,6 +64,9 @@ def decode(data: bytes) -> dict[str, Any]:
         texts.append(document.get("settings"))  # absent from records before 0.2
         if not all(value is None or isinstance(value, str) for value in texts):
             raise CorruptIndex("its fingerprint, compressor or settings is not a string")
+        code = document.get("code")  # absent from records before 0.2
+        if code is not None:
+            code = {str(name): (str(label), str(digest)) for name, (label, digest) in code.items()}
         sources = document.get("sources")
         names = list(sources or ())
         manifest = document["manifest"]
@@ -75,6 +80,7 @@ def decode(data: bytes) -> dict[str, Any]:
             "compressor": texts[1],
             "generation": int(document["generation"]),
             "settings": texts[2],
+            "code": code,
             "sources": None
             if sources is None
             else {

@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import File
@@ -18,15 +19,20 @@ from collectsync.conf import conf
 from collectsync.fingerprint import found_files
 
 
-def build_local_storage(location: Path) -> Storage:
+def local_storage_class() -> type[Storage]:
     dotted_path = conf.LOCAL_STORAGE
     try:
-        storage_class = import_string(dotted_path)
+        storage_class: type[Storage] = import_string(dotted_path)
     except ImportError as error:
         raise ImproperlyConfigured(
             f"COLLECTSYNC_LOCAL_STORAGE '{dotted_path}' could not be imported "
             f"({error}); install it (for the default: pip install 'whitenoise[brotli]')."
         ) from error
+    return storage_class
+
+
+def build_local_storage(location: Path) -> Storage:
+    storage_class: Any = local_storage_class()
     storage: Storage = storage_class(location=str(location), **conf.LOCAL_STORAGE_OPTIONS)
     if isinstance(storage, FileSystemStorage):
         write_in_place(storage)

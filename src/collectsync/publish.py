@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from collectsync.errors import ConnectionLost, DeployError, RemoteError
 from collectsync.index import SyncIndex
+from collectsync.interrupts import checkpoint
 from collectsync.plan import Plan
 from collectsync.record import Target, save_partial_record, write_index
 from collectsync.records import Source, StagedFile
@@ -36,6 +37,7 @@ def apply_plan(
     fingerprint: str | None,
     compressor: str | None,
     settings: str | None = None,
+    code: dict[str, tuple[str, str]] | None = None,
     sources: dict[str, Source] | None = None,
     workers: int,
     on_uploaded: Callable[[StagedFile], None],
@@ -68,6 +70,7 @@ def apply_plan(
             raise
         deleted = plan.stale_variants
     upload(plan.changed)
+    checkpoint()  # the last moment at which stopping leaves the site as it was
     if plan.manifest is not None:
         assert target.manifest is not None
         target.manifest.write(plan.manifest)
@@ -81,6 +84,7 @@ def apply_plan(
             compressor=compressor,
             generation=generation,
             settings=settings,
+            code=code,
             sources=sources,
             reused=plan.reused,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -51,7 +52,7 @@ def stage(
         collect(local)
     # Django 6.0 and later re-raise post-processing errors as a multi-line CommandError.
     except (ValueError, OSError, CommandError) as error:
-        raise StagingError(explain_failure(error)) from error
+        raise StagingError(explain_failure(error, root)) from error
     local_manifest = manifest_name_of(local) if remote_manifest_name else None
     staged = scan(
         root,
@@ -81,7 +82,7 @@ def sources_record(
     """What the record keeps of each source: the reused ones as they were, the others as
     staging found them; None without a manifest to take their hashed names from."""
     hashed_files: dict[str, str] | None = getattr(local, "hashed_files", None)
-    if not hashed_files:
+    if not hashed_files or not watched.watching:
         return None
     record = {}
     for name, md5 in sources.items():
@@ -97,12 +98,22 @@ MISSING_REFERENCE = re.compile(
     r"The (?P<kind>\w+) file '(?P<file>[^']+)' references a file which could not be found:"
     r"\s+(?P<missing>\S+)"
 )
+NO_SPACE = f"[Errno {errno.ENOSPC}]"
 MISSING_FILE = re.compile(r"The file '(?P<missing>[^']+)' could not be found")
 
 
-def explain_failure(error: Exception) -> str:
-    """One sentence for an error raised while staging; nothing has been uploaded yet."""
+def explain_failure(error: Exception, root: Path | None = None) -> str:
+    """One sentence for an error raised while staging (into ``root``); nothing has been
+    uploaded yet."""
     message = str(error)
+    # Django 6.x passes post-processing's OSError on as the text of a CommandError.
+    disk_full = getattr(error, "errno", None) == errno.ENOSPC or NO_SPACE in message
+    if disk_full and root is not None:
+        return (
+            f"Staging failed: no space left on the device of the staging directory "
+            f"'{root}'; free some space, or stage elsewhere with COLLECTSYNC_STAGING_ROOT "
+            "(or TMPDIR). Nothing was switched: the site still uses the previous release."
+        )
     if match := MISSING_REFERENCE.search(message):
         return (
             f"Staging failed: the {match['kind']} file '{match['file']}' references "

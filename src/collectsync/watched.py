@@ -3,6 +3,7 @@ for an incremental stage, answers about the sources not staged again from the re
 
 from __future__ import annotations
 
+import inspect
 import posixpath
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -18,6 +19,34 @@ from collectsync.incremental import Selection, recorded_hash
 def reference_path(name: str) -> str:
     """The source a reference resolves to, as Django's hashed_name() reads it."""
     return posixpath.normpath(urlsplit(unquote(name)).path.strip())
+
+
+HOOKED_CALLS: dict[str, tuple[Any, ...]] = {
+    "url_converter": ("css/a.css", {}),
+    "_stored_name": ("img/a.png", {}),
+    "post_process": ({},),
+    "hashed_name": ("img/a.png", None, None),
+    "file_hash": ("img/a.png", None),
+    "save_manifest": (),
+}
+"""The methods of Django's storage that watching hooks, and arguments as it passes them."""
+
+
+def unhookable(storage_class: type) -> str | None:
+    """Why post-processing with ``storage_class`` can't be watched, if it can't: a hooked
+    method gone or taking other arguments (a Django newer than collectsync knows)."""
+    if not issubclass(storage_class, HashedFilesMixin):
+        return None
+    for method, arguments in HOOKED_CALLS.items():
+        function = getattr(storage_class, method, None)
+        try:
+            inspect.signature(function).bind(None, *arguments)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return (
+                f"{storage_class.__name__}.{method}() is missing or takes other arguments "
+                "than collectsync expects (a newer Django?), so it can't stage incrementally"
+            )
+    return None
 
 
 class RecordedHash:
@@ -38,7 +67,9 @@ class Watched:
     def __init__(self, storage: Storage, selection: Selection | None = None) -> None:
         self.refs: dict[str, set[str]] = defaultdict(set)
         self._current: str | None = None
-        if not isinstance(storage, HashedFilesMixin):
+        self.watching = isinstance(storage, HashedFilesMixin) and not unhookable(type(storage))
+        """Whether the references were noted: else the record can't vouch for the sources."""
+        if not self.watching:
             return
         hook(storage, "url_converter", self._converter_noting_its_file)
         hook(storage, "_stored_name", self._stored_name_noted)

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Any, TextIO, cast
 
 from django.contrib.staticfiles.management.commands import collectstatic
@@ -17,6 +12,7 @@ from django.core.management.base import CommandError, CommandParser
 from collectsync.conf import conf
 from collectsync.deploy import Deploy
 from collectsync.errors import DeployError
+from collectsync.interrupts import interrupts_noted
 from collectsync.local import sources_are_local
 from collectsync.options import add_options, request_from
 from collectsync.progress import Bar, Progress
@@ -56,7 +52,7 @@ class Command(collectstatic.Command):
         if self.verbosity >= 1 and self.stderr.isatty():
             self.progress = Progress(cast(TextIO, self.stderr._out))
         try:
-            with sigterm_as_interrupt():
+            with interrupts_noted():
                 request = request_from(options, self.ignore_patterns)
                 deploy = Deploy(backend, request, console=self, collect=self.collect_into)
                 if self.interactive:
@@ -113,20 +109,3 @@ class Command(collectstatic.Command):
         if self.only is None or prefixed_path in self.only:
             super().link_file(path, prefixed_path, source_storage)
         self.collecting.tick()
-
-
-@contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM (a cancelled CI job) like Ctrl-C, so every cleanup path runs."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def interrupt(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
