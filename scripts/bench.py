@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 MANAGE = ROOT / "example" / "manage.py"
 CHILD = ROOT / "scripts" / "bench_child.py"
 PROXY = ROOT / "scripts" / "bench_proxy.py"
+FLOOR = ROOT / "scripts" / "bench_floor.py"
 LOCALSTACK = "http://127.0.0.1:4566"
 TOOLS = ("stock", "collectfasta", "collectsync")
 SCENARIOS = ("cold", "warm", "incremental-1", "incremental-image", "incremental-5%")
@@ -163,7 +164,7 @@ def preparation(bench: Bench, corpus: Corpus, bucket: str, scenario: str) -> Cal
     """What to do, unmeasured, before run ``n`` of ``scenario``."""
     if scenario == "cold":
         return lambda n: bench_s3.reset_bucket(bench.s3, bucket)
-    if scenario == "warm":
+    if scenario in ("warm", "upgrade"):
         return lambda n: None
     if scenario == "incremental-1":
         return lambda n: bench_corpus.change_files(
@@ -187,7 +188,8 @@ def run_scenario(bench: Bench, corpus: Corpus, tool: str, scenario: str) -> Row:
     for n in range(bench.args.runs):
         try:
             prepare(n)
-            run = measure(bench, tool, bucket, f"{tool}-{scenario}-{n}", {})
+            extra = upgraded_django(bench, n) if scenario == "upgrade" else {}
+            run = measure(bench, tool, bucket, f"{tool}-{scenario}-{n}", extra)
         except Exception as error:  # one broken run must not stop the other tools
             run = Run(0.0, 0, {}, 0, error=f"bench: {error!r}".splitlines()[0])
         row.runs.append(run)
@@ -202,11 +204,38 @@ def tool_rows(bench: Bench, tool: str) -> list[Row]:
     return [run_scenario(bench, corpus, tool, scenario) for scenario in SCENARIOS]
 
 
+def upgraded_django(bench: Bench, run: int) -> dict[str, str]:
+    """The environment of a process that sees another Django release (its version label), with
+    the same staticfiles code: a patch release that left staticfiles alone, as most do."""
+    import django
+
+    label = f"{django.__version__}.post{run + 1}"
+    fake = bench.work / f"upgrade-{run}" / f"django-{label}.dist-info"
+    fake.mkdir(parents=True, exist_ok=True)
+    (fake / "METADATA").write_text(f"Metadata-Version: 2.1\nName: Django\nVersion: {label}\n")
+    return {"PYTHONPATH": str(fake.parent)}
+
+
+def measure_floor(bench: Bench, label: str) -> Row:
+    row = Row("floor", "floor")
+    for n in range(bench.args.runs):
+        out = bench.work / "logs" / f"{label}-{n}"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        env = child_env(bench, "collectsync", "collectsync-bench-unused", out.with_suffix(".json"))
+        done = run_timed([sys.executable, str(FLOOR), str(MANAGE)], env, out, bench.args.timeout)
+        error = "" if done.returncode == 0 else f"exit {done.returncode}"
+        row.runs.append(Run(done.seconds, done.max_rss_kb, {}, 0, error=error))
+        log(f"  floor run {n + 1}/{bench.args.runs}: {done.seconds:.2f} s")
+    return row
+
+
 def growth_rows(bench: Bench, files: int) -> list[Row]:
-    """The one-CSS-edit deploy of each tool with ``files`` synthetic files, after one
-    unmeasured cold deploy into an empty bucket."""
+    """At ``files`` synthetic files: the floor, then each tool's no-change and one-CSS-edit
+    deploys (and collectsync's first deploy after a Django upgrade), after one unmeasured cold
+    deploy into an empty bucket."""
     sized = replace(bench, args=argparse.Namespace(**{**vars(bench.args), "files": files}))
-    rows = []
+    sized.fresh_corpus()
+    rows = [measure_floor(sized, f"growth-{files}-floor")]
     for tool in sized.args.tools:
         corpus = sized.fresh_corpus()
         bucket = f"collectsync-bench-{tool}"
@@ -215,8 +244,9 @@ def growth_rows(bench: Bench, files: int) -> list[Row]:
         log(f"  {tool}, {files} synthetic files: cold deploy to start from, {setup.seconds:.1f} s")
         if setup.error:
             rows.append(Row(tool, bench_growth.SCENARIO, [setup]))
-        else:
-            rows.append(run_scenario(sized, corpus, tool, bench_growth.SCENARIO))
+            continue
+        scenarios = [*bench_growth.SCENARIOS, *(["upgrade"] if tool == "collectsync" else [])]
+        rows += [run_scenario(sized, corpus, tool, scenario) for scenario in scenarios]
     return rows
 
 
@@ -343,7 +373,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         type=int,
         default=0,
         metavar="FACTOR",
-        help="instead: the one-CSS-edit deploy at --files and FACTOR times the sources",
+        help="instead: the floor, no-change, one-CSS-edit and upgrade deploys at --files and "
+        "FACTOR times the sources",
     )
     args = parser.parse_args(argv)
     args.tools = [tool.strip() for tool in args.tools.split(",") if tool.strip()]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,6 +19,16 @@ def lost_interrupt(signum: int) -> None:
         signal.raise_signal(signum)  # the handler runs before this returns
 
 
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """Ctrl-C as in a terminal, whatever this test process was started with (a job started
+    in the background ignores it)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_an_interrupt_whose_exception_was_lost_stops_at_the_checkpoint(signum: int) -> None:
     with interrupts_noted():
@@ -26,6 +37,16 @@ def test_an_interrupt_whose_exception_was_lost_stops_at_the_checkpoint(signum: i
             checkpoint()
 
 
+def test_ctrl_c_stays_off_where_it_was_turned_off() -> None:
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupts_noted():
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c")
 def test_the_handlers_are_put_back_and_the_note_forgotten() -> None:
     before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     with interrupts_noted():

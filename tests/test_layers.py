@@ -10,7 +10,8 @@ import pytest
 
 PACKAGE = Path(__file__).parent.parent / "src" / "collectsync"
 GROUND_FLOOR = {
-    f"collectsync.{name}" for name in ("records", "errors", "conf", "progress", "memory")
+    f"collectsync.{name}"
+    for name in ("records", "errors", "conf", "progress", "memory", "interrupts")
 }
 LONGEST_MODULE = 250
 

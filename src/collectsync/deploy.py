@@ -91,7 +91,7 @@ class Deploy:
         ):
             staged = stage(
                 root,
-                lambda storage: self.collect(storage, inputs.source_count, staging_only),
+                lambda storage: self.collect(storage, inputs.listing, staging_only),
                 known=SyncIndex() if self.request.force_sync else index,
                 compressor=compressor,
                 remote_manifest_name=self.target.manifest_name,

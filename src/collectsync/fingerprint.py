@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.staticfiles.finders import get_finders
 
 from collectsync.code_identity import CodePart, code_parts
 from collectsync.conf import conf
+from collectsync.sources import Found, Listing
 
 
 def output_settings(
@@ -40,25 +39,6 @@ def output_settings(
     }
 
 
-def found_files(
-    ignore_patterns: Iterable[str], conflicts: list[str] | None = None
-) -> Iterable[tuple[str, Any, str]]:
-    """(prefixed path, storage, path) of each file collect() would copy, first one winning;
-    the paths of the files it would skip for another with the same path go to ``conflicts``."""
-    patterns = list(ignore_patterns)
-    seen: set[str] = set()
-    for finder in get_finders():
-        for path, storage in finder.list(patterns):
-            prefix = getattr(storage, "prefix", None)
-            # The same join as collect(), so names match what it copies.
-            prefixed = os.path.join(prefix, path) if prefix else path  # noqa: PTH118
-            if prefixed not in seen:
-                seen.add(prefixed)
-                yield prefixed, storage, path
-            elif conflicts is not None:
-                conflicts.append(prefixed)
-
-
 @dataclass(frozen=True)
 class Inputs:
     fingerprint: str
@@ -71,13 +51,15 @@ class Inputs:
     """Paths found more than once: only the first is collected, as collect() does."""
     code: dict[str, CodePart]
     """The code that shapes the output, part by part (see code_identity.py)."""
+    listing: Listing
+    """The finders' answers, for whatever else needs the sources listed."""
 
     @property
     def source_count(self) -> int:
         return len(self.sources)
 
 
-def first(found: tuple[str, Any, str]) -> str:
+def first(found: Found) -> str:
     return found[0]
 
 
@@ -88,10 +70,13 @@ def input_fingerprint(
     options = output_settings(code, post_process=post_process, manifest_name=manifest_name)
     settings_digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode())
     digest = settings_digest.copy()
+    listing = Listing.of_finders(ignore_patterns)
     conflicts: list[str] = []
     sources = {}
-    for prefixed, storage, path in sorted(found_files(ignore_patterns, conflicts), key=first):
+    for prefixed, storage, path in sorted(listing.found(conflicts), key=first):
         with storage.open(path) as handle:
             sources[prefixed] = hashlib.file_digest(handle, "md5").hexdigest()
         digest.update(f"\0{prefixed}\0{sources[prefixed]}".encode())
-    return Inputs(digest.hexdigest(), settings_digest.hexdigest(), sources, conflicts, code)
+    return Inputs(
+        digest.hexdigest(), settings_digest.hexdigest(), sources, conflicts, code, listing
+    )

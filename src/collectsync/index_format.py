@@ -50,7 +50,9 @@ def encode(
         },
         "files": {name: entry.to_json() for name, entry in sorted(files.items())},
     }
-    return gzip.compress(json.dumps(document, separators=(",", ":")).encode(), mtime=0)
+    text = json.dumps(document, separators=(",", ":")).encode()
+    # Level 6, not 9: half the time for a record 3 % larger.
+    return gzip.compress(text, compresslevel=6, mtime=0)
 
 
 def decode(data: bytes) -> dict[str, Any]:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,6 @@ from django.core.files.storage import FileSystemStorage, Storage
 from django.utils.module_loading import import_string
 
 from collectsync.conf import conf
-from collectsync.fingerprint import found_files
 
 
 def local_storage_class() -> type[Storage]:
@@ -69,15 +67,3 @@ def staging_dir(*, keep: bool) -> Iterator[Path]:
     finally:
         if not keep:
             shutil.rmtree(path, ignore_errors=True)
-
-
-def sources_are_local(ignore_patterns: Iterable[str]) -> bool:
-    """Whether every source file has a local path, so staging can link instead of copy."""
-    if os.name != "posix":
-        return False
-    for _, storage, path in found_files(ignore_patterns):
-        try:
-            storage.path(path)
-        except NotImplementedError:
-            return False
-    return True

@@ -13,6 +13,7 @@ from django.core.management.base import CommandParser
 from collectsync.conf import conf
 from collectsync.errors import DeployError
 from collectsync.progress import Progress
+from collectsync.sources import Listing
 
 OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--force-sync", {"help": "Upload every staged file, whatever the remote record says."}),
@@ -117,6 +118,6 @@ class Console(Protocol):
     def warn(self, message: str) -> None: ...
 
 
-CollectInto = Callable[[Storage, int, "set[str] | None"], None]
-"""Runs Django's collect and post-processing into a storage, given how many sources there are,
-and only for the sources given, if any are."""
+CollectInto = Callable[[Storage, Listing, "set[str] | None"], None]
+"""Runs Django's collect and post-processing into a storage, from the sources listed, and only
+for those named, if any are."""

@@ -67,8 +67,7 @@ class Entry:
     """The generation of the last deploy that had this file; --prune keeps the recent ones."""
 
     def to_json(self) -> list[Any]:
-        variants = None if self.variants is None else list(self.variants)
-        return [self.md5, self.size, self.source_md5, variants, self.deployed]
+        return [self.md5, self.size, self.source_md5, self.variants, self.deployed]
 
     @classmethod
     def from_json(cls, value: list[Any]) -> Entry:

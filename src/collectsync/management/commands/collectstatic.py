@@ -13,11 +13,11 @@ from collectsync.conf import conf
 from collectsync.deploy import Deploy
 from collectsync.errors import DeployError
 from collectsync.interrupts import interrupts_noted
-from collectsync.local import sources_are_local
 from collectsync.options import add_options, request_from
 from collectsync.progress import Bar, Progress
 from collectsync.remote import configured_backend, is_local_backend
 from collectsync.report import confirmation
+from collectsync.sources import Listing
 
 
 class Command(collectstatic.Command):
@@ -77,18 +77,21 @@ class Command(collectstatic.Command):
     def warn(self, message: str) -> None:
         self.stderr.write(message)
 
-    def collect_into(self, storage: Storage, source_count: int, only: set[str] | None) -> None:
-        """Django's own collect and post-processing, into ``storage`` instead of the remote;
-        of the sources ``only`` names, if it names any."""
+    def collect_into(self, storage: Storage, listing: Listing, only: set[str] | None) -> None:
+        """Django's own collect and post-processing, into ``storage`` instead of the remote,
+        from the sources ``listing`` found; of those ``only`` names, if it names any."""
         self.only = only
         # Symlinks to the sources instead of copies: post-processing only ever writes new names
         # (hashed copies, .gz, .br) and reads the originals through the links.
-        link = sources_are_local(self.ignore_patterns)
+        link = listing.all_local()
         configured, dry_run = self.storage, self.dry_run
         self.storage = storage
         self.__dict__.pop("local", None)  # cached_property computed from self.storage
         try:
-            with self.progress.bar("Collecting", total=source_count) as self.collecting:
+            with (
+                listing.replayed(),
+                self.progress.bar("Collecting", total=listing.count) as self.collecting,
+            ):
                 self.progress.show_post_processing(storage, after=self.collecting)
                 super().handle(
                     **{

@@ -1,0 +1,92 @@
+"""The source files, listed once per deploy: the finders' answers, kept for everyone who asks.
+
+Walking the source folders is a good part of a deploy that finds little changed. The
+fingerprint asks the finders first; the local-sources check and Django's own collect() are
+given the same answers instead of walking again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from django.contrib.staticfiles.finders import BaseFinder, get_finders
+from django.core.files.storage import Storage
+
+Found = tuple[str, Storage, str]
+"""(prefixed path, storage, path): a source as collect() names it, and where to read it."""
+
+
+@dataclass(frozen=True)
+class Listing:
+    ignore_patterns: list[str]
+    answers: list[tuple[BaseFinder, list[tuple[str, Storage]]]]
+    """Each finder, in settings order, with what its list() gave: (path, storage)."""
+
+    @classmethod
+    def of_finders(cls, ignore_patterns: Iterable[str]) -> Listing:
+        patterns = list(ignore_patterns)
+        return cls(patterns, [(finder, list(finder.list(patterns))) for finder in get_finders()])
+
+    def found(self, conflicts: list[str] | None = None) -> Iterator[Found]:
+        """Each file collect() would copy, the first one winning; the paths of the files it
+        would skip for another with the same path go to ``conflicts``."""
+        seen: set[str] = set()
+        for _, files in self.answers:
+            for path, storage in files:
+                prefix = getattr(storage, "prefix", None)
+                # The same join as collect(), so names match what it copies.
+                prefixed = os.path.join(prefix, path) if prefix else path  # noqa: PTH118
+                if prefixed not in seen:
+                    seen.add(prefixed)
+                    yield prefixed, storage, path
+                elif conflicts is not None:
+                    conflicts.append(prefixed)
+
+    @cached_property
+    def count(self) -> int:
+        """How many files collect() copies: one for each path found."""
+        return sum(1 for _ in self.found())
+
+    def all_local(self) -> bool:
+        """Whether every source file has a local path, so staging can link instead of copy."""
+        if os.name != "posix":
+            return False
+        storages = {
+            id(storage): (storage, path) for _, files in self.answers for path, storage in files
+        }
+        for storage, path in storages.values():
+            try:
+                storage.path(path)
+            except NotImplementedError:
+                return False
+        return True
+
+    @contextmanager
+    def replayed(self) -> Iterator[None]:
+        """While inside, the finders answer list() from this listing instead of walking.
+
+        get_finders() hands out one cached instance per finder, which collect() asks too;
+        an attribute on the instance answers before the class's method.
+        """
+        for finder, files in self.answers:
+            finder.list = self._answering(finder, files)  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            for finder, _ in self.answers:
+                vars(finder).pop("list", None)
+
+    def _answering(self, finder: BaseFinder, files: list[tuple[str, Storage]]) -> Any:
+        walk = type(finder).list
+
+        def list_sources(ignore_patterns: list[str]) -> Iterable[tuple[str, Storage]]:
+            if list(ignore_patterns) == self.ignore_patterns:
+                return iter(files)
+            return walk(finder, ignore_patterns)  # asked something else: walk after all
+
+        return list_sources
