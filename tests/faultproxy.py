@@ -50,6 +50,8 @@ class FaultProxy:
         self.faults: list[tuple[str, str, Action]] = []
         self.stall_seconds = 5.0
         self.slow_seconds = 0.2
+        self.in_flight = 0
+        """Requests being handled right now, the one asking ``decide`` included."""
         self._lock = threading.Lock()
         proxy = self
 
@@ -60,6 +62,15 @@ class FaultProxy:
                 pass  # keep test output clean
 
             def handle_any(self) -> None:
+                with proxy._lock:
+                    proxy.in_flight += 1
+                try:
+                    self.handle_counted()
+                finally:
+                    with proxy._lock:
+                        proxy.in_flight -= 1
+
+            def handle_counted(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 key = unquote(urlsplit(self.path).path).lstrip("/").partition("/")[2]

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from whitenoise.compress import Compressor
 
+from collectsync.errors import ConnectionLost
 from collectsync.records import StagedFile
 from collectsync.scan import describe
 from collectsync.upload import (
@@ -16,6 +17,7 @@ from collectsync.upload import (
     upload_parallel,
     upload_pool,
 )
+from collectsync.weather import Weather
 from tests.conftest import INDEX_KEY, MANIFEST_KEY, Project, RequestLog, run_command
 from tests.fakes import RecordingRemote
 
@@ -37,16 +39,19 @@ def test_failures_come_back_in_the_order_given(tmp_path: Path) -> None:
 
 
 class CtrlCAfter(list[StagedFile]):
-    """Files whose iteration is interrupted by Ctrl-C after the first ``count``, where the
-    main thread is while uploads run. (A real SIGINT sent from a test can land while the
-    garbage collector runs a finalizer, which swallows the KeyboardInterrupt.)"""
+    """Files whose iteration is interrupted by Ctrl-C after the first ``count``, once
+    ``ready()`` says so, where the main thread is while uploads run. (A real SIGINT sent from
+    a test can land while the garbage collector runs a finalizer, which swallows the
+    KeyboardInterrupt.)"""
 
-    def __init__(self, files: list[StagedFile], count: int) -> None:
+    def __init__(self, files: list[StagedFile], count: int, ready: Callable[[], None]) -> None:
         super().__init__(files)
         self.interrupt_at = count
+        self.ready = ready
 
     def __iter__(self) -> Iterator[StagedFile]:
         yield from self[: self.interrupt_at]
+        self.ready()
         raise KeyboardInterrupt
 
 
@@ -56,15 +61,22 @@ class HeldRemote(RecordingRemote):
     def __init__(self) -> None:
         super().__init__()
         self.released = threading.Event()
+        self.writing = threading.Semaphore(0)
 
     def write(self, staged: StagedFile) -> None:
+        self.writing.release()
         self.released.wait(timeout=120)
         super().write(staged)
 
 
 def test_ctrl_c_drops_the_queued_uploads(tmp_path: Path) -> None:
-    files = CtrlCAfter(staged_files(tmp_path, 200), 6)
     remote = HeldRemote()
+
+    def two_under_way() -> None:
+        for _ in range(2):
+            remote.writing.acquire(timeout=60)
+
+    files = CtrlCAfter(staged_files(tmp_path, 200), 6, two_under_way)
 
     with pytest.raises(KeyboardInterrupt):
         upload_parallel(files, remote, workers=2, on_uploaded=lambda staged: None)
@@ -131,3 +143,38 @@ def test_new_files_upload_while_whitenoise_still_compresses(
     puts = [key for method, _, key in request_log.requests if method == "PUT"]
     assert puts[-2:] == [MANIFEST_KEY, INDEX_KEY]
     assert set(puts) == project.object_keys()
+
+
+class DeadRemote(RecordingRemote):
+    """A black hole: each write hangs until ``released``; the weather runs on ``clock``."""
+
+    def __init__(self, clock: list[float]) -> None:
+        super().__init__()
+        self.weather = Weather(
+            self.destination, retry_deadline=600, lost_after=60, clock=lambda: clock[0]
+        )
+        self.hanging = threading.Event()
+        self.released = threading.Event()
+
+    def write(self, staged: StagedFile) -> None:
+        self.hanging.set()
+        self.released.wait(timeout=120)
+        raise OSError("Read timeout on endpoint URL")
+
+
+def test_a_lost_connection_stops_the_wait_for_uploads_that_hang(tmp_path: Path) -> None:
+    clock = [100.0]
+    remote = DeadRemote(clock)
+    remote.weather.succeeded()  # it answered once, then the network died
+    files = staged_files(tmp_path, 3)
+
+    with upload_pool(remote, workers=1) as pool:
+        pool.submit(files[0])
+        remote.hanging.wait(timeout=60)
+        # Another request found no connection a minute ago: the connection counts as lost.
+        remote.weather.failed("Could not connect to the endpoint URL", "connection")
+        clock[0] += 61
+    remote.released.set()
+
+    assert [(f.file.name, type(f.error)) for f in pool.failures] == [("f000.css", ConnectionLost)]
+    assert remote.writes == []

@@ -30,23 +30,32 @@ def weather(clock: Clock) -> Weather:
     return weather
 
 
-def test_throttling_halves_the_uploads_at_once_and_success_raises_them_by_one(
-    weather: Weather, clock: Clock
-) -> None:
+def test_refusals_within_a_second_are_one_signal(weather: Weather, clock: Clock) -> None:
     weather.failed("503 SlowDown", "throttled")
     weather.failed("503 SlowDown", "throttled")  # the same moment: one signal
     assert weather.summary().lowest_concurrency == 8
 
+    weather.failed("500 InternalError", "transient")  # not a refusal
     clock.now += 1
     weather.failed("503 SlowDown", "throttled")
-    assert weather.summary().lowest_concurrency == 4
+    # Too few requests at 8 yet to tell whether lowering helped: it waits to see.
+    assert weather.summary().lowest_concurrency == 8
 
-    for _ in range(4):
-        weather.succeeded()
-    weather.failed("500 InternalError", "transient")  # not throttling: no cut
+
+def test_a_black_hole_counts_from_when_its_first_attempt_was_sent(
+    weather: Weather, clock: Clock
+) -> None:
+    weather.succeeded()
+    sent = clock.now
+    clock.now += 20  # the read timeout
+    weather.failed("Read timeout on endpoint URL", "connection", sent=sent)
+    clock.now += 39
+    assert weather.lost() is None
     clock.now += 1
-    weather.failed("503 SlowDown", "throttled")
-    assert weather.summary().lowest_concurrency == 2  # 4 + 1, halved
+
+    lost = weather.lost()
+    assert lost is not None
+    assert "no request got through for 60 s" in str(lost)
 
 
 def test_a_new_pool_keeps_the_lowered_concurrency(weather: Weather) -> None:
@@ -163,7 +172,8 @@ def test_steady_success_gives_back_every_upload_throttling_took(weather: Weather
     weather.backed_off(0.5)
     assert weather.note() == "1 retried, 8 at once"
 
-    for _ in range(8 + 9 + 10 + 11 + 12 + 13 + 14 + 15):
+    # A round of successes per step, eight for the last: back where the refusal came.
+    for _ in range(8 + 9 + 10 + 11 + 12 + 13 + 14 + 15 * 8):
         weather.succeeded()
 
     assert weather.note() == "1 retried, 16 at once"

@@ -3,15 +3,17 @@ as the remote's weather allows, retrying what failed on something that passes.""
 
 from __future__ import annotations
 
+import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from collectsync.records import StagedFile
 from collectsync.remote.base import Remote
 
+LOST_CHECK = 1.0
+"""Seconds between looks at whether the connection counts as lost, while waiting."""
 QUEUED_PER_WORKER = 4
 """How many files may wait per worker: a queued upload costs ~2 KB, so 80,000 at once would
 cost 160 MB, while a short queue keeps every worker busy all the same."""
@@ -24,7 +26,11 @@ class Failure:
 
 
 class UploadPool:
-    """Worker threads writing files to a remote; ``submit`` waits while the queue is full."""
+    """Worker threads writing files to a remote; ``submit`` waits while the queue is full.
+
+    The workers are daemon threads: once the deploy has given up (Ctrl-C, a lost connection),
+    one stuck in a request to a dead network must not keep the process from exiting.
+    """
 
     def __init__(
         self,
@@ -37,39 +43,53 @@ class UploadPool:
         remote.weather.allow(workers)
         self._on_uploaded = on_uploaded
         self._stopping = threading.Event()
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="collectsync")
+        self._queue: queue.SimpleQueue[StagedFile | None] = queue.SimpleQueue()
         self._slots = threading.Semaphore(workers * QUEUED_PER_WORKER)
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._uploading: dict[int, StagedFile] = {}
         self.uploaded: list[StagedFile] = []
         self.failures: list[Failure] = []
         self.unfinished = 0
         """Files submitted whose upload has not ended yet."""
+        self._workers = [
+            threading.Thread(target=self._work, name=f"collectsync-upload-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        for worker in self._workers:
+            worker.start()
 
     def submit(self, staged: StagedFile) -> None:
-        self._slots.acquire()
+        while not self._slots.acquire(timeout=LOST_CHECK):
+            lost = self._remote.weather.lost()
+            if lost is not None:
+                raise lost  # the workers are stuck on a dead network: don't wait for them
         with self._lock:
             self.unfinished += 1
-        try:
-            self._pool.submit(self._upload, staged)
-        except BaseException:
-            with self._lock:
-                self.unfinished -= 1
-            self._slots.release()
-            raise
+        self._queue.put(staged)
+
+    def _work(self) -> None:
+        while (staged := self._queue.get()) is not None:
+            try:
+                if not self._stopping.is_set():
+                    self._upload(staged)
+            finally:
+                with self._lock:
+                    self.unfinished -= 1
+                    self._lock.notify_all()
+                self._slots.release()
 
     def _upload(self, staged: StagedFile) -> None:
-        try:
-            error = self._upload_in_rounds(staged)
-            with self._lock:
-                if error is None:
-                    self.uploaded.append(staged)
-                    self._on_uploaded(staged)
-                else:
-                    self.failures.append(Failure(staged, error))
-        finally:
-            with self._lock:
-                self.unfinished -= 1
-            self._slots.release()
+        with self._lock:
+            self._uploading[threading.get_ident()] = staged
+        error = self._upload_in_rounds(staged)
+        with self._lock:
+            if self._uploading.pop(threading.get_ident(), None) is None:
+                return  # given up on already: the connection was lost
+            if error is None:
+                self.uploaded.append(staged)
+                self._on_uploaded(staged)
+            else:
+                self.failures.append(Failure(staged, error))
 
     def _upload_in_rounds(self, staged: StagedFile) -> BaseException | None:
         """Write ``staged``, again in later rounds while it fails on something that passes;
@@ -87,13 +107,26 @@ class UploadPool:
         return None
 
     def finish(self) -> None:
-        """Wait for every submitted upload."""
-        self._pool.shutdown()
+        """Wait for every submitted upload, or until the connection counts as lost: then the
+        uploads under way fail with it, whatever their own timeouts would still wait."""
+        for _ in self._workers:
+            self._queue.put(None)
+        with self._lock:
+            while self.unfinished:
+                self._lock.wait(timeout=LOST_CHECK)
+                lost = self._remote.weather.lost()
+                if lost is not None and self._uploading:
+                    self.failures += [Failure(f, lost) for f in self._uploading.values()]
+                    self._uploading.clear()
+                    break
+        if self.unfinished:
+            self.cancel()
 
     def cancel(self) -> None:
         """Drop what is queued; uploads under way finish on their own."""
         self._stopping.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        for _ in self._workers:
+            self._queue.put(None)
 
 
 @contextmanager

@@ -1,11 +1,12 @@
 """Weather: how the remote is answering, shared by every upload of one deploy.
 
-Throttling halves the uploads in flight and steady success raises them again by one; a file
-whose upload failed on something that passes goes again in a later round, after a pause that
-doubles, until its deadline; and when nothing has succeeded for a while and requests keep
-failing, the connection counts as lost and the deploy stops instead of trying every file.
+Refusals lower the uploads in flight as long as that lowers the refusals (concurrency.py); a
+file whose upload failed on something that passes goes again in a later round, after a pause
+that doubles, until its deadline; and when no request has got through for a while and requests
+keep failing, the connection counts as lost and the deploy stops instead of trying every file.
 
-This module imports nothing else of the package but errors and conf, so every layer can use it.
+This module imports nothing else of the package but errors, conf and concurrency, so every
+layer can use it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Concatenate, Literal, ParamSpec, Protocol, TypeVar
 
+from collectsync.concurrency import Concurrency
 from collectsync.conf import conf
 from collectsync.errors import ConnectionLost, TransientError
 
@@ -32,8 +34,8 @@ FIRST_PAUSE = 1.0
 """Seconds before a failed file's second round; each later round waits twice as long."""
 LONGEST_PAUSE = 30.0
 CUT_INTERVAL = 1.0
-"""Throttling answers within this many seconds of a cut are one signal, not several: the
-requests in flight when S3 says "slow down" all hear it at once."""
+"""Refusals within this many seconds of the last one acted on are one signal, not several:
+the requests in flight when S3 says "slow down" all hear it at once."""
 
 
 @dataclass(frozen=True)
@@ -63,16 +65,13 @@ class Weather:
         self.lost_after = lost_after
         self._clock = clock
         self._changed = threading.Condition()
-        self._ceiling = 1_000_000
-        self._throttled_to: int | None = None
-        """Uploads at once that throttling allows; None while it allows the pool's all."""
-        self.lowest: int | None = None
-        """The fewest uploads allowed at once, once throttling has lowered it."""
+        self._concurrency = Concurrency()
         self._in_flight = 0
-        self._successes_at_limit = 0
         self._last_cut = -CUT_INTERVAL
         self._failing_since: float | None = None
-        """When requests began to find no connection, none succeeding since."""
+        """When the first attempt that found no connection was sent, none getting through
+        since: a black hole's attempts fail only at their timeout, long after."""
+        self._last_answer = -float("inf")
         self._last_failure = ""
         self._answered = False
         """Whether the remote has answered at all: until it has, no connection means a wrong
@@ -85,16 +84,23 @@ class Weather:
         return cls(destination, retry_deadline=conf.RETRY_DEADLINE, lost_after=conf.LOST_AFTER)
 
     def allow(self, workers: int) -> None:
-        """At most ``workers`` uploads at once, fewer while throttled."""
+        """At most ``workers`` uploads at once, fewer while refused."""
         with self._changed:
-            self._ceiling = workers
+            self._concurrency.allow(workers)
             self._changed.notify_all()
 
     def _limit(self) -> int:
         """Uploads allowed at once (called holding the lock)."""
-        if self._throttled_to is None:
-            return self._ceiling
-        return min(self._throttled_to, self._ceiling)
+        return self._concurrency.limit
+
+    @property
+    def lowest(self) -> int | None:
+        """The fewest uploads allowed at once, once refusals have lowered it."""
+        with self._changed:
+            return self._concurrency.lowest
+
+    def now(self) -> float:
+        return self._clock()
 
     @contextmanager
     def slot(self) -> Iterator[None]:
@@ -112,33 +118,31 @@ class Weather:
     def succeeded(self) -> None:
         with self._changed:
             self._failing_since = None
+            self._last_answer = self._clock()
             self._answered = True
-            if self._throttled_to is None:
-                return
-            self._successes_at_limit += 1
-            if self._successes_at_limit >= self._throttled_to:
-                self._successes_at_limit = 0
-                self._throttled_to += 1
-                if self._throttled_to >= self._ceiling:
-                    self._throttled_to = None
-                self._changed.notify()
+            self._concurrency.answered(refused=False)
+            self._changed.notify_all()
 
-    def failed(self, reason: str, kind: Trouble) -> None:
-        """A request failed on something that passes. Throttling, and a dropped connection
-        (often a server shedding load), lower the concurrency."""
+    def failed(self, reason: str, kind: Trouble, *, sent: float | None = None) -> None:
+        """A request (sent at ``sent``, by default now) failed on something that passes.
+        Throttling, and a dropped connection (often a server shedding load), are refusals."""
         with self._changed:
             now = self._clock()
             self._last_failure = reason
             if kind != "connection":
                 self._failing_since = None  # an answer, if only "slow down": still connected
+                self._last_answer = now
                 self._answered = True
-            elif self._failing_since is None:
-                self._failing_since = now
-            if kind != "transient" and now - self._last_cut >= CUT_INTERVAL:
+            else:
+                since = max(now if sent is None else sent, self._last_answer)
+                self._failing_since = min(self._failing_since or since, since)
+            if kind == "transient":
+                return
+            self._concurrency.answered(refused=True)
+            if now - self._last_cut >= CUT_INTERVAL:
                 self._last_cut = now
-                self._throttled_to = max(1, self._limit() // 2)
-                self._successes_at_limit = 0
-                self.lowest = min(self.lowest or self._throttled_to, self._throttled_to)
+                self._concurrency.refused()
+                self._changed.notify_all()  # it may have climbed back
 
     def backed_off(self, seconds: float) -> None:
         """One request is about to go again after ``seconds`` of waiting."""
@@ -202,7 +206,8 @@ class Weather:
 
     def summary(self) -> Throttling:
         with self._changed:
-            return Throttling(self.retried, round(self.backoff_seconds, 3), self.lowest)
+            lowest = self._concurrency.lowest
+            return Throttling(self.retried, round(self.backoff_seconds, 3), lowest)
 
 
 class Weathered(Protocol):

@@ -75,6 +75,7 @@ class StorageRemote:
 
     @contextmanager
     def _failing_as(self, action: str, name: str) -> Iterator[None]:
+        sent = self.weather.now()
         try:
             yield
         except RemoteError:
@@ -88,7 +89,7 @@ class StorageRemote:
             if trouble is None:
                 raise RemoteError(message) from error
             # The library has retried as it sees fit; the weather decides about later rounds.
-            self.weather.failed(reason, trouble)
+            self.weather.failed(reason, trouble, sent=sent)
             raise TransientError(message, throttled=trouble != "transient") from error
         self.weather.succeeded()
 

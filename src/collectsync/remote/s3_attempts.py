@@ -9,7 +9,6 @@ its request instead of being retried.
 from __future__ import annotations
 
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 from collectsync.remote.s3_errors import failure_kind, short_reason
@@ -23,6 +22,7 @@ class AttemptWatcher:
     def __init__(self, weather: Weather) -> None:
         self._weather = weather
         self._failed_at = threading.local()
+        self._sent_at = threading.local()
 
     def watch(self, client: S3Client) -> None:
         events = client.meta.events
@@ -44,17 +44,18 @@ class AttemptWatcher:
             self._weather.succeeded()
             return
         reason = short_reason(parsed, status, caught_exception)
-        self._weather.failed(reason, kind)
+        self._weather.failed(reason, kind, sent=getattr(self._sent_at, "at", None))
         lost = self._weather.lost()
         if lost is not None:
             raise lost  # the request ends here, unretried
-        self._failed_at.at = time.monotonic()
+        self._failed_at.at = self._weather.now()
 
     def _sending(self, **kwargs: Any) -> None:
+        self._sent_at.at = self._weather.now()
         failed_at = getattr(self._failed_at, "at", None)
         if failed_at is not None:
             self._failed_at.at = None
-            self._weather.backed_off(time.monotonic() - failed_at)
+            self._weather.backed_off(self._weather.now() - failed_at)
 
     def _call_ended(self, **kwargs: Any) -> None:
         self._failed_at.at = None
