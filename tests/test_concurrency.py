@@ -71,8 +71,9 @@ def test_success_gives_back_one_upload_at_once_per_round() -> None:
     concurrency.refused()
     assert concurrency.limit == 8
 
-    # A round of successes per step, eight for the last: back where the refusal came.
-    for _ in range(8 + 9 + 10 + 11 + 12 + 13 + 14 + 15 * 8):
+    # 20 successes in a row per step (enough to measure each), eight times as many for the
+    # last: back where the refusal came.
+    for _ in range(20 * 7 + 20 * 8):
         concurrency.answered(refused=False)
 
     assert concurrency.limit == 16

@@ -172,8 +172,9 @@ def test_steady_success_gives_back_every_upload_throttling_took(weather: Weather
     weather.backed_off(0.5)
     assert weather.note() == "1 retried, 8 at once"
 
-    # A round of successes per step, eight for the last: back where the refusal came.
-    for _ in range(8 + 9 + 10 + 11 + 12 + 13 + 14 + 15 * 8):
+    # 20 successes in a row per step (enough to measure each), eight times as many for the
+    # last: back where the refusal came.
+    for _ in range(20 * 7 + 20 * 8):
         weather.succeeded()
 
     assert weather.note() == "1 retried, 16 at once"

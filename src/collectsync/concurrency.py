@@ -60,11 +60,11 @@ class Concurrency:
             return
         if self.lowered_to is None:
             return
-        # A round of successes in a row gives back one upload at once; many rounds, where
-        # refusals came before.
+        # A round of successes in a row (and enough to have measured this concurrency) gives
+        # back one upload at once; many rounds, where refusals came before.
         self._successes += 1
         rounds = PATIENCE if self._troubled and self.lowered_to + 1 >= self._troubled else 1
-        if self._successes >= self.lowered_to * rounds:
+        if self._successes >= max(MIN_REQUESTS, self.lowered_to) * rounds:
             self._climb(self.lowered_to + 1)
 
     def rate(self, concurrencies: list[int]) -> float | None:
