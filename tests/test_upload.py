@@ -13,6 +13,7 @@ from collectsync.records import StagedFile
 from collectsync.scan import describe
 from collectsync.upload import (
     QUEUED_PER_WORKER,
+    UploadPool,
     background_uploads,
     upload_parallel,
     upload_pool,
@@ -87,6 +88,31 @@ def test_ctrl_c_drops_the_queued_uploads(tmp_path: Path) -> None:
 
     # Two uploads were under way when Ctrl-C came; the four queued behind them never start.
     assert sorted(remote.writes) == ["f000.css", "f001.css"]
+
+
+def fail_while_uploading(remote: HeldRemote, files: list[StagedFile]) -> UploadPool:
+    """A pool whose user fails while the first file is under way, held for a moment."""
+    with upload_pool(remote, workers=1) as pool:
+        for staged in files:
+            pool.submit(staged)
+        remote.writing.acquire(timeout=60)
+        threading.Timer(0.1, remote.released.set).start()
+        raise StagingFailed(pool)
+
+
+class StagingFailed(Exception):
+    pass
+
+
+def test_a_failure_waits_for_the_uploads_under_way(tmp_path: Path) -> None:
+    remote = HeldRemote()
+
+    with pytest.raises(StagingFailed) as caught:
+        fail_while_uploading(remote, staged_files(tmp_path, 2))
+
+    # Nothing goes on writing once the failure is out (Ctrl-C need not wait).
+    assert caught.value.args[0].unfinished == 0
+    assert remote.writes[:1] == ["f000.css"]
 
 
 def test_the_queue_stays_short_however_many_files(tmp_path: Path) -> None:

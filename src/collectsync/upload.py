@@ -107,10 +107,23 @@ class UploadPool:
         return None
 
     def finish(self) -> None:
-        """Wait for every submitted upload, or until the connection counts as lost: then the
-        uploads under way fail with it, whatever their own timeouts would still wait."""
+        """Wait for every submitted upload (see _wait)."""
         for _ in self._workers:
             self._queue.put(None)
+        self._wait()
+
+    def cancel(self, *, wait: bool) -> None:
+        """Drop what is queued; with ``wait``, wait for the uploads under way (see _wait), so
+        that none goes on writing once the deploy has failed."""
+        self._stopping.set()
+        for _ in self._workers:
+            self._queue.put(None)
+        if wait:
+            self._wait()
+
+    def _wait(self) -> None:
+        """Wait until no upload is unfinished, or the connection counts as lost: then the
+        uploads under way fail with it, whatever their own timeouts would still wait."""
         with self._lock:
             while self.unfinished:
                 self._lock.wait(timeout=LOST_CHECK)
@@ -118,15 +131,8 @@ class UploadPool:
                 if lost is not None and self._uploading:
                     self.failures += [Failure(f, lost) for f in self._uploading.values()]
                     self._uploading.clear()
-                    break
-        if self.unfinished:
-            self.cancel()
-
-    def cancel(self) -> None:
-        """Drop what is queued; uploads under way finish on their own."""
-        self._stopping.set()
-        for _ in self._workers:
-            self._queue.put(None)
+                    self._stopping.set()
+                    return
 
 
 @contextmanager
@@ -139,8 +145,11 @@ def upload_pool(
     pool = UploadPool(remote, workers=workers, on_uploaded=on_uploaded)
     try:
         yield pool
+    except KeyboardInterrupt:
+        pool.cancel(wait=False)  # the user wants out: what is under way may end with us
+        raise
     except BaseException:
-        pool.cancel()  # Ctrl-C or a failure: don't wait for the queue
+        pool.cancel(wait=True)
         raise
     pool.finish()
 
