@@ -80,6 +80,16 @@ def test_success_gives_back_one_upload_at_once_per_round() -> None:
     assert concurrency.lowered_to is None
 
 
+def test_a_small_last_pool_is_not_lowered_below_a_quarter_of_the_workers() -> None:
+    concurrency = pool(16)
+    concurrency.allow(3)  # three files left to upload
+    concurrency.refused()
+
+    assert concurrency.floor == 3
+    assert concurrency.limit == 3
+    assert concurrency.lowest is None
+
+
 def test_a_small_pool_has_a_floor_of_one() -> None:
     concurrency = pool(2)
     concurrency.refused()

@@ -25,6 +25,8 @@ PATIENCE = 8
 class Concurrency:
     def __init__(self) -> None:
         self.ceiling = 1_000_000
+        self._workers = 1
+        """The largest pool allowed in this deploy: the floor is a quarter of it."""
         self.lowered_to: int | None = None
         """Uploads at once that refusals allow; None while they allow the pool's all."""
         self.lowest: int | None = None
@@ -41,12 +43,14 @@ class Concurrency:
 
     @property
     def floor(self) -> int:
-        """Never lower than this: at a quarter of the pool, a storm of faults that don't depend
-        on load still leaves most uploads moving."""
-        return max(1, self.ceiling // 4)
+        """Never lower than this: at a quarter of the workers, a storm of faults that don't
+        depend on load still leaves most uploads moving. (A pool smaller than that, for the
+        last few files, is not lowered at all.)"""
+        return min(self.ceiling, max(1, self._workers // 4))
 
     def allow(self, workers: int) -> None:
         self.ceiling = workers
+        self._workers = max(self._workers, workers)
 
     def answered(self, *, refused: bool) -> None:
         """One request ended at the current concurrency: refused, or not (it succeeded)."""
