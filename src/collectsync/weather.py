@@ -93,12 +93,6 @@ class Weather:
         """Uploads allowed at once (called holding the lock)."""
         return self._concurrency.limit
 
-    @property
-    def lowest(self) -> int | None:
-        """The fewest uploads allowed at once, once refusals have lowered it."""
-        with self._changed:
-            return self._concurrency.lowest
-
     def now(self) -> float:
         return self._clock()
 
