@@ -189,11 +189,14 @@ def request_log(monkeypatch: pytest.MonkeyPatch) -> RequestLog:
     return log
 
 
-@pytest.fixture
-def staging_parent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The folder collectsync makes its temp dirs in, so tests can see what is left."""
-    parent = tmp_path / "tmp"
-    parent.mkdir()
+@pytest.fixture(autouse=True)
+def staging_parent(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """The folder collectsync makes its temp dirs in, so tests can see what is left, and so
+    what a test keeps (--keep-local) is cleaned up with pytest's own instead of piling up in
+    /tmp."""
+    parent = tmp_path_factory.mktemp("staging")
     monkeypatch.setattr(tempfile, "tempdir", str(parent))
     return parent
 

@@ -588,10 +588,9 @@ def wait_for(condition: Callable[[], bool], child: subprocess.Popen[str]) -> Non
 
 
 def test_sigterm_during_staging_cleans_up_and_switches_nothing(
-    project: Project, settings: SettingsWrapper, tmp_path: Path
+    project: Project, settings: SettingsWrapper, tmp_path: Path, staging_parent: Path
 ) -> None:
-    temp = tmp_path / "tmp"
-    temp.mkdir()
+    temp = staging_parent
     paused = tmp_path / "paused"
     # The child stops in the middle of post-processing until the signal ends it.
     child = run_child(project, temp, COLLECTSYNC_TEST_PAUSE=str(paused))
@@ -614,10 +613,9 @@ def test_sigterm_during_staging_cleans_up_and_switches_nothing(
 
 
 def test_sigterm_during_upload_cleans_up_and_switches_nothing(
-    project: Project, tmp_path: Path
+    project: Project, tmp_path: Path, staging_parent: Path
 ) -> None:
-    temp = tmp_path / "tmp"
-    temp.mkdir()
+    temp = staging_parent
     upstream = urlsplit(S3_ENDPOINT)
     assert upstream.hostname is not None
     assert upstream.port is not None
