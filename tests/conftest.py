@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import re
@@ -20,6 +21,7 @@ from django.contrib.staticfiles.management.commands.collectstatic import (
 )
 from django.core.management import call_command
 
+from collectsync.index import SyncIndex
 from tests.settings import S3_ENDPOINT
 
 if TYPE_CHECKING:
@@ -230,3 +232,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         # 8 makes every kind of edit at least once over the three seeds.
         help="Edits per seed in the incremental-staging differential test (default 8).",
     )
+
+
+def earlier_release_record(index: SyncIndex) -> bytes:
+    """``index`` as collectsync 0.2 wrote records: version 2, each file's last deploy."""
+    sources = index.sources or {}
+    document = {
+        "format": "collectsync-index",
+        "version": 2,
+        "manifest": None
+        if index.manifest is None
+        else {"name": index.manifest_name, "md5": index.manifest.md5, "size": index.manifest.size},
+        "fingerprint": index.fingerprint,
+        "compressor": index.compressor,
+        "generation": index.generation,
+        "settings": index.settings,
+        "code": index.code,
+        "sources": None
+        if index.sources is None
+        else {name: [s.md5, s.hashed, list(s.refs)] for name, s in sorted(sources.items())},
+        "files": {
+            name: [e.md5, e.size, e.source_md5, e.variants, e.last_deploy(index.generation)]
+            for name, e in index.files.items()
+        },
+    }
+    return gzip.compress(json.dumps(document).encode())

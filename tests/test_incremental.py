@@ -29,8 +29,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from whitenoise.storage import CompressedManifestStaticFilesStorage as WhiteNoiseStorage
 
-from collectsync.incremental import Selection, select
+from collectsync.incremental import select
 from collectsync.index import SyncIndex
+from collectsync.index_sources import RecordedSources
 from collectsync.records import Source
 from collectsync.staging import explain_failure
 from tests.conftest import (
@@ -302,12 +303,19 @@ def test_only_the_changed_source_and_what_refers_to_it_are_staged_again() -> Non
     now = {name: source.md5 for name, source in recorded.items() if name != "img/gone.png"}
     now["img/a.png"] = "f" * 32
 
-    selection = select(now, recorded)
+    selection = select(now, RecordedSources.of(recorded))
 
-    assert selection == Selection(
-        staged={"img/a.png", "css/a.css", "css/b.css", "css/c.css"},
-        reused={"js/x.js": "js/x.666666666666.js"},
-    )
+    assert selection is not None
+    assert selection.staged == {"img/a.png", "css/a.css", "css/b.css", "css/c.css"}
+    assert selection.reused == {"js/x.js": "js/x.666666666666.js"}
+    # What this deploy may no longer have: the files of the sources staged again or deleted.
+    assert set(selection.retiring) == {
+        output + suffix
+        for name in recorded
+        if name != "js/x.js"
+        for output in (name, str(recorded[name].hashed))
+        for suffix in ("", ".br", ".gz")
+    }
 
 
 class LocalStorageOfOurOwn(WhiteNoiseStorage):  # type: ignore[misc]

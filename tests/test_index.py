@@ -47,9 +47,9 @@ def test_holds_only_identical_bytes_under_the_same_name() -> None:
     [
         (b"{not json", "could not be read"),
         (b"[]", "could not be read"),
-        (b'{"format": "something-else", "version": 2}', "not a version 2 collectsync index"),
-        (b'{"format": "collectsync-index", "version": 1}', "not a version 2 collectsync index"),
-        (b'{"format": "collectsync-index", "version": 99}', "not a version 2"),
+        (b'{"format": "something-else", "version": 2}', "not a version 3 collectsync index"),
+        (b'{"format": "collectsync-index", "version": 1}', "not a version 3 collectsync index"),
+        (b'{"format": "collectsync-index", "version": 99}', "not a version 3"),
         (b'{"format": "collectsync-index", "version": 2, "files": {"a": 5}}', "could not be"),
         (
             b'{"format": "collectsync-index", "version": 2, "files": {"a": [1, 2, null, null]}}',
@@ -109,7 +109,7 @@ def test_merging_keeps_what_both_agree_on() -> None:
     assert merged.manifest_name == "staticfiles.json"
     assert merged.compressor == "z"
     assert merged.generation == 5
-    assert {entry.deployed for entry in merged.files.values()} == {5}
+    assert {entry.last_deploy(merged.generation) for entry in merged.files.values()} == {5}
     other_manifest = theirs.updated([], staged("staticfiles.json", "8" * 32), compressor="y")
     assert mine.merged_with(other_manifest).manifest is None
     assert mine.merged_with(other_manifest).compressor is None

@@ -18,6 +18,7 @@ from tests.conftest import (
     LOCATION,
     Project,
     RequestLog,
+    earlier_release_record,
     run_command,
     stock_whitenoise_tree,
 )
@@ -224,7 +225,9 @@ def test_a_record_with_stale_variants_from_an_earlier_release_is_repaired(
         project.s3.put_object(Bucket=project.bucket, Key=f"{LOCATION}/{name}", Body=b"old")
     current = SyncIndex.from_bytes(project.read(INDEX_KEY))
     stale_record = dataclasses.replace(current, files={**current.files, **old}, fingerprint=None)
-    project.s3.put_object(Bucket=project.bucket, Key=INDEX_KEY, Body=stale_record.to_bytes())
+    project.s3.put_object(
+        Bucket=project.bucket, Key=INDEX_KEY, Body=earlier_release_record(stale_record)
+    )
 
     out, _ = run_command("--noinput")
 

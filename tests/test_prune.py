@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
 
 
-def entry(deployed: int) -> Entry:
-    return Entry("0" * 32, 1, deployed=deployed)
+def entry(last_deploy: int, generation: int = 5) -> Entry:
+    return Entry("0" * 32, 1, left=None if last_deploy == generation else last_deploy + 1)
 
 
 def test_pruning_keeps_the_last_deploys_and_the_protected_names() -> None:
@@ -52,8 +52,8 @@ def test_pruning_keeps_the_last_deploys_and_the_protected_names() -> None:
 
 
 def test_a_record_rebuilt_from_a_listing_counts_as_the_deploy_before_the_first() -> None:
-    rebuilt = SyncIndex({"stock.css": entry(0)})
-    first = rebuilt.updated([], None, generation=1)
+    rebuilt = SyncIndex({"stock.css": entry(0, generation=0)})
+    first = rebuilt.updated([], None, generation=1, retiring=None)  # a full stage
 
     assert plan_pruning(first, {"stock.css"}, keep_deploys=2, protected=set()).stale == []
     assert plan_pruning(first, {"stock.css"}, keep_deploys=1, protected=set()).stale == [

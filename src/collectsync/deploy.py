@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -101,8 +102,8 @@ class Deploy:
                 recorded=index.sources,
             )
             self.target.refuse_own_names(staged.files)
-            reused = selection.outputs if selection else []
-            plan = self.plan(staged, index, early, reused=reused, compressor=compressor)
+            retiring = selection.retiring if selection else None
+            plan = self.plan(staged, index, early, retiring=retiring, compressor=compressor)
             upload_started = time.monotonic()
             if self.request.keep_local:
                 self.console.log(f"Staged files kept in '{root}'.", level=0)
@@ -145,7 +146,7 @@ class Deploy:
         index: SyncIndex,
         early: BackgroundUploads,
         *,
-        reused: list[str],
+        retiring: list[str] | None,
         compressor: str,
     ) -> Plan:
         uploaded_early, failures = early.finish()
@@ -157,7 +158,7 @@ class Deploy:
             index,
             force=self.request.force_sync,
             uploaded_early={f.name: f.md5 for f in uploaded_early},
-            reused=reused,
+            retiring=retiring,
             compressor=compressor,
         )
 
@@ -167,7 +168,7 @@ class Deploy:
         index: SyncIndex,
         inputs: Inputs,
         compressor: str,
-        sources: dict[str, Source] | None,
+        sources: Mapping[str, Source] | None,
     ) -> SyncIndex:
         """Upload the plan and write the record; the record as it now is (or would be)."""
         if self.request.dry_run:
@@ -177,7 +178,7 @@ class Deploy:
                 plan.staged_content,
                 plan.manifest,
                 generation=index.generation + 1,
-                reused=plan.reused,
+                retiring=plan.retiring,
             )
         with self.console.progress.bar("Uploading", total=len(plan.uploads)) as bar:
             for staged in plan.early:

@@ -9,8 +9,6 @@ each file's references resolve to is noted, for the next deploy to know what dep
 
 from __future__ import annotations
 
-import dataclasses
-import posixpath
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +17,8 @@ from collectsync.code_identity import what_changed
 from collectsync.conf import conf
 from collectsync.fingerprint import Inputs
 from collectsync.index import SyncIndex
-from collectsync.records import VARIANT_SUFFIXES, Source
+from collectsync.index_sources import RecordedSources
+from collectsync.records import VARIANT_SUFFIXES
 
 STAGES_INCREMENTALLY = {
     "whitenoise.storage.CompressedManifestStaticFilesStorage",
@@ -34,23 +33,24 @@ class Selection:
     """The sources to stage again."""
     reused: dict[str, str]
     """Every other source's hashed name, from the record."""
-    outputs: list[str] = field(default_factory=list)
-    """The remote files of the reused sources, which this deploy keeps as they are."""
+    retiring: list[str] = field(default_factory=list)
+    """The last deploy's files of the sources staged again or deleted, which this deploy
+    may no longer have: the others it keeps as they are."""
 
 
-def select(now: Mapping[str, str], recorded: Mapping[str, Source]) -> Selection | None:
+def select(now: Mapping[str, str], recorded: RecordedSources) -> Selection | None:
     """Stage again the new and changed sources, and every source whose references lead to a
     new, changed or deleted one, however indirectly; None if the record can't vouch for the
     rest."""
-    changed = {
-        name for name, md5 in now.items() if name not in recorded or recorded[name].md5 != md5
-    }
+    md5s = recorded.md5s()
+    changed = {name for name, md5 in now.items() if md5s.get(name) != md5}
+    deleted = md5s.keys() - now.keys()
     referrers: dict[str, set[str]] = defaultdict(set)
-    for name, source in recorded.items():
-        for ref in source.refs:
+    for name, refs in recorded.references().items():
+        for ref in refs:
             referrers[ref].add(name)
     staged = set(changed)
-    todo = [*changed, *(set(recorded) - set(now))]
+    todo = [*changed, *deleted]
     while todo:
         for referrer in referrers.get(todo.pop(), ()):
             if referrer in now and referrer not in staged:
@@ -62,21 +62,17 @@ def select(now: Mapping[str, str], recorded: Mapping[str, Source]) -> Selection 
         namesakes = [name + suffix for suffix in VARIANT_SUFFIXES]
         namesakes += [name.removesuffix(suffix) for suffix in VARIANT_SUFFIXES]
         staged.update(namesake for namesake in namesakes if namesake in now)
-    reused = {name: recorded[name].hashed for name in now if name not in staged}
-    if not all(hashed and recorded_hash(name, hashed) for name, hashed in reused.items()):
+    hashed = recorded.hashed_names()
+    reused = {name: hashed[name] for name in now if name not in staged}
+    # The record keeps a hashed name only if Django's hash can be read back out of it.
+    if any(name is None for name in reused.values()):
         return None
-    return Selection(staged, {name: str(hashed) for name, hashed in reused.items()})
-
-
-def recorded_hash(name: str, hashed: str) -> str | None:
-    """The hash Django put into ``hashed``, the hashed name of ``name``."""
-    root, ext = posixpath.splitext(posixpath.basename(name))
-    base = posixpath.basename(hashed)
-    if posixpath.dirname(hashed) != posixpath.dirname(name):
-        return None
-    if not (base.startswith(f"{root}.") and base.endswith(ext) and len(base) > len(root) + 1):
-        return None
-    return base[len(root) + 1 : len(base) - len(ext)] or None
+    retiring = []
+    for name in [*staged, *deleted]:
+        if name in md5s:
+            for output in {name, hashed[name] or name}:
+                retiring += [output, *(output + suffix for suffix in VARIANT_SUFFIXES)]
+    return Selection(staged, {name: str(hashed) for name, hashed in reused.items()}, retiring)
 
 
 def choose(
@@ -89,12 +85,13 @@ def choose(
     reason = full_because or unvouched(index, inputs, compressor)
     if reason:
         return None, reason
-    assert index.sources is not None
-    selection = select(inputs.sources, index.sources)
-    outputs = None if selection is None else reused_outputs(selection, index, inputs.sources)
-    if selection is None or outputs is None:
+    assert index.recorded_sources is not None
+    selection = select(inputs.sources, index.recorded_sources)
+    # A record a successful deploy wrote has each reused source's files as it staged them;
+    # one a failed deploy amended since may not.
+    if selection is None or (index.amended and not reused_intact(selection, index, inputs.sources)):
         return None, "the sync index can't vouch for every unchanged file"
-    return dataclasses.replace(selection, outputs=outputs), None
+    return selection, None
 
 
 def unvouched(index: SyncIndex, inputs: Inputs, compressor: str) -> str | None:
@@ -120,25 +117,19 @@ def unvouched(index: SyncIndex, inputs: Inputs, compressor: str) -> str | None:
     return what_changed(index.code, inputs.code) or "the settings changed since the last deploy"
 
 
-def reused_outputs(
-    selection: Selection, index: SyncIndex, now: Mapping[str, str]
-) -> list[str] | None:
-    """The remote files of the sources not staged again: their unhashed and hashed names and
-    the variants of both. None if the record shows one of them holding other bytes (a failed
-    deploy overwrote it since)."""
-    outputs = []
+def reused_intact(selection: Selection, index: SyncIndex, now: Mapping[str, str]) -> bool:
+    """Whether the record shows the files of the sources not staged again (their unhashed
+    and hashed names and the variants of both) as their sources made them, none holding
+    other bytes (a failed deploy overwrote it since)."""
     for name, hashed in selection.reused.items():
         for output in (name, hashed):
             entry = index.files.get(output)
             if entry is None:
                 continue
-            if output == name and entry.md5 != now[name]:
-                return None
-            outputs.append(output)
+            if (output == name and entry.md5 != now[name]) or entry.left is not None:
+                return False
             for suffix in VARIANT_SUFFIXES:
                 variant = index.files.get(output + suffix)
-                if variant is not None:
-                    if variant.source_md5 not in (None, entry.md5):
-                        return None
-                    outputs.append(output + suffix)
-    return outputs
+                if variant is not None and variant.source_md5 not in (None, entry.md5):
+                    return False
+    return True

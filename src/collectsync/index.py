@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
+from collectsync.index_files import Files
 from collectsync.index_format import decode, encode
+from collectsync.index_sources import RecordedSources
 from collectsync.records import VARIANT_SUFFIXES, Entry, Listed, Source, StagedFile
 
 
 @dataclass(frozen=True)
 class SyncIndex:
-    files: dict[str, Entry] = field(default_factory=dict)
-    """Every content file collectsync knows to be remote, by name relative to the location."""
+    files: Mapping[str, Entry] = field(default_factory=dict)
+    """Every content file collectsync knows to be remote, by name relative to the location
+    (read chunk by chunk as names are looked up: see index_chunks.py)."""
     manifest_name: str | None = None
     manifest: Entry | None = None
     fingerprint: str | None = None
@@ -24,11 +27,35 @@ class SyncIndex:
     """How many successful deploys wrote this index; a partial record names the one it follows."""
     settings: str | None = None
     """The fingerprint of the settings and code alone (see fingerprint.py)."""
-    sources: dict[str, Source] | None = None
+    sources: Mapping[str, Source] | None = None
     """Each source file's md5, hashed name and references, when the record can vouch for
-    them: what lets a deploy stage only what changed."""
+    them: what lets a deploy stage only what changed (see index_sources.py)."""
     code: dict[str, tuple[str, str]] | None = None
     """The code that shaped the output, part by part: (label, digest) (see code_identity.py)."""
+    amended: bool = field(default=False, compare=False)
+    """Whether a failed deploy's record, or an earlier collectsync, may have left files as no
+    source made them: then they are checked against the sources."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.files, Files):
+            object.__setattr__(self, "files", Files.of(self.files))
+        if self.sources is not None:
+            object.__setattr__(self, "sources", RecordedSources.of(self.sources))
+
+    @property
+    def chunked(self) -> Files:
+        assert isinstance(self.files, Files)
+        return self.files
+
+    @property
+    def recorded_sources(self) -> RecordedSources | None:
+        assert self.sources is None or isinstance(self.sources, RecordedSources)
+        return self.sources
+
+    @property
+    def live_count(self) -> int:
+        """How many files the deploy that wrote this record has."""
+        return self.chunked.live
 
     @classmethod
     def from_listing(
@@ -76,21 +103,23 @@ class SyncIndex:
         The result is one deploy newer than theirs, and both deploys' files belong to it.
         """
         generation = theirs.generation + 1
-        latest = {self.generation, theirs.generation}
 
-        def renumbered(entry: Entry) -> Entry:
-            if entry.deployed in latest:
-                return dataclasses.replace(entry, deployed=generation)
-            return entry
+        def renumbered(entry: Entry, index: SyncIndex) -> Entry:
+            # A file either deploy has belongs to the merged one; the others keep their
+            # last deploy.
+            last = entry.last_deploy(index.generation)
+            left = None if last >= min(self.generation, theirs.generation) else last + 1
+            return dataclasses.replace(entry, left=left)
 
-        files = {name: renumbered(entry) for name, entry in theirs.files.items()}
+        files = {name: renumbered(entry, theirs) for name, entry in theirs.files.items()}
         for name, entry in self.files.items():
+            mine = renumbered(entry, self)
             if name not in files:
-                files[name] = renumbered(entry)
-            elif not files[name].same_content(entry):
+                files[name] = mine
+            elif not files[name].same_content(mine):
                 del files[name]
             else:
-                files[name] = renumbered(max(entry, files[name], key=lambda e: e.deployed))
+                files[name] = max(mine, files[name], key=lambda e: e.last_deploy(generation))
         same_manifest = (self.manifest_name, self.manifest) == (
             theirs.manifest_name,
             theirs.manifest,
@@ -153,55 +182,61 @@ class SyncIndex:
         compressor: str | None = None,
         generation: int | None = None,
         settings: str | None = None,
-        sources: dict[str, Source] | None = None,
+        sources: Mapping[str, Source] | None = None,
         code: dict[str, tuple[str, str]] | None = None,
-        reused: Iterable[str] = (),
+        retiring: Iterable[str] | None = (),
+        finished: bool = True,
     ) -> SyncIndex:
         """This index after ``remote`` (and ``manifest``, if given) were made remote by the
-        deploy numbered ``generation`` (by default this index's own)."""
+        deploy numbered ``generation`` (by default this index's own).
+
+        ``retiring`` names the files of the last deploy that this one no longer has (None:
+        all but ``remote``); the others stay, untouched. The files of an unfinished deploy
+        (a failed one's partial record) belong to it only if the last one had them too.
+        """
         generation = self.generation if generation is None else generation
-        files = dict(self.files)
-        reused_variants = []
+        files = self.files
+        put: dict[str, Entry] = {}
+
+        def left(name: str) -> int | None:
+            if finished:
+                return None
+            old = files.get(name)
+            return None if old is not None and old.left is None else generation + 1
+
         for staged in remote:
             variants = staged.variants
             old = files.get(staged.name)
             if variants is None and old is not None and old.md5 == staged.md5:
                 variants = old.variants  # not compressed this time: what was made before stays
-                reused_variants += [staged.name + suffix for suffix in variants or ()]
+                for variant_name in [staged.name + suffix for suffix in variants or ()]:
+                    variant = files.get(variant_name)
+                    if variant is not None and variant.left != left(variant_name):
+                        put[variant_name] = dataclasses.replace(variant, left=left(variant_name))
             md5 = None if staged.source_md5 else staged.md5
-            files[staged.name] = Entry(md5, staged.size, staged.source_md5, variants, generation)
-        # Part of this deploy too, though not staged (or compressed) again.
-        for name in [*reused_variants, *reused]:
+            put[staged.name] = Entry(
+                md5, staged.size, staged.source_md5, variants, left(staged.name)
+            )
+        if retiring is None:
+            retiring = [name for name, entry in files.items() if entry.left is None]
+        for name in retiring:
             entry = files.get(name)
-            if entry is not None:
-                # Built directly: dataclasses.replace() costs three times as much, for every
-                # file a deploy reuses.
-                files[name] = Entry(
-                    entry.md5, entry.size, entry.source_md5, entry.variants, generation
-                )
-        if manifest is None:
-            manifest_name, manifest_entry = self.manifest_name, self.manifest
-        else:
-            manifest_name, manifest_entry = manifest.name, Entry(manifest.md5, manifest.size)
+            if entry is not None and entry.left is None and name not in put:
+                put[name] = dataclasses.replace(entry, left=generation)
+        written = (self.manifest_name, self.manifest)
+        if manifest is not None:
+            written = (manifest.name, Entry(manifest.md5, manifest.size))
+        changed = self.chunked.changed(put)
         return SyncIndex(
-            files,
-            manifest_name,
-            manifest_entry,
-            fingerprint,
-            compressor,
-            generation,
-            settings,
-            sources,
-            code,
+            changed, *written, fingerprint, compressor, generation, settings, sources, code
         )
 
     def without(self, names: Iterable[str]) -> SyncIndex:
-        gone = set(names)
-        files = {name: entry for name, entry in self.files.items() if name not in gone}
-        return dataclasses.replace(self, files=files)
+        return dataclasses.replace(self, files=self.chunked.changed({}, drop=names))
 
     def to_bytes(self) -> bytes:
-        return encode(**{field.name: getattr(self, field.name) for field in fields(self)})
+        written = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.compare}
+        return encode(**written)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SyncIndex:

@@ -20,8 +20,11 @@ class Plan:
     compression_skipped: int = 0
     early: list[StagedFile] = field(default_factory=list)
     """New files already uploaded while staging went on."""
-    reused: list[str] = field(default_factory=list)
-    """Remote files of this deploy that were not staged again: their sources are unchanged."""
+    reused: int = 0
+    """How many remote files of this deploy were not staged again: their sources are unchanged."""
+    retiring: list[str] | None = None
+    """The files of the last deploy that this one may no longer have (those of the sources
+    staged again or deleted); None when it was staged whole: then all it doesn't have."""
     stale_variants: list[str] = field(default_factory=list)
     """Remote ``.br``/``.gz`` variants of unhashed names that this staging no longer gives
     them: deleted before those names are overwritten, since they hold the old bytes."""
@@ -52,10 +55,11 @@ def make_plan(
     *,
     force: bool,
     uploaded_early: Mapping[str, str] | None = None,
-    reused: list[str] | None = None,
+    retiring: list[str] | None = None,
     compressor: str | None = None,
 ) -> Plan:
-    """``uploaded_early`` maps what was uploaded during staging to the md5 it had."""
+    """``uploaded_early`` maps what was uploaded during staging to the md5 it had;
+    ``retiring`` is the incremental stage's (see Plan)."""
     uploaded_early = uploaded_early or {}
     stale = stale_variants(staged, index)
     # Such a name is overwritten only after its stale variants are gone, with the changed ones.
@@ -79,7 +83,8 @@ def make_plan(
         unchanged=unchanged,
         manifest=manifest,
         staged_count=len(staged.files) + (1 if staged.manifest else 0),
-        reused=reused or [],
+        reused=0 if retiring is None else reused_count(index, staged, retiring),
+        retiring=retiring,
         compression_skipped=staged.compression_skipped,
         early=early,
         stale_variants=stale,
@@ -113,3 +118,12 @@ def stale_variants(staged: StagedSet, index: SyncIndex) -> list[str]:
             and staged_file.name + suffix not in staged_names
         ]
     return sorted(stale)
+
+
+def reused_count(index: SyncIndex, staged: StagedSet, retiring: list[str]) -> int:
+    """The last deploy's files that this one keeps without staging them again."""
+    touched = {f.name for f in staged.files}.union(retiring)
+    # Variants not made again because the remote holds them for the same bytes.
+    touched.update(name + suffix for name in staged.variants_kept for suffix in VARIANT_SUFFIXES)
+    gone = sum(1 for name in touched if (entry := index.files.get(name)) and entry.left is None)
+    return index.live_count - gone

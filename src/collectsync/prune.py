@@ -32,12 +32,12 @@ def plan_pruning(
     stale = sorted(
         name
         for name in present - protected
-        if name not in index.files or index.files[name].deployed < oldest_kept
+        if name not in index.files or index.files[name].last_deploy(index.generation) < oldest_kept
     )
     forgotten = [
         name
         for name, entry in index.files.items()
-        if entry.deployed < oldest_kept or name not in present
+        if entry.last_deploy(index.generation) < oldest_kept or name not in present
     ]
     return Pruning(stale, index.without([*stale, *forgotten]))
 

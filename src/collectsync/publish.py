@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from collectsync.errors import ConnectionLost, DeployError, RemoteError
 from collectsync.index import SyncIndex
@@ -38,7 +38,7 @@ def apply_plan(
     compressor: str | None,
     settings: str | None = None,
     code: dict[str, tuple[str, str]] | None = None,
-    sources: dict[str, Source] | None = None,
+    sources: Mapping[str, Source] | None = None,
     workers: int,
     on_uploaded: Callable[[StagedFile], None],
     warn: Callable[[str], None],
@@ -86,7 +86,7 @@ def apply_plan(
             settings=settings,
             code=code,
             sources=sources,
-            reused=plan.reused,
+            retiring=plan.retiring,
         )
 
     # A run that changes nothing about the record (e.g. --verify finding all in place) is not

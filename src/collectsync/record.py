@@ -97,7 +97,7 @@ def with_partial_record(target: Target, index: SyncIndex) -> SyncIndex:
         # Variants recorded by their source were made by one compressor or the other.
         files = {name: entry for name, entry in files.items() if entry.md5 is not None}
     compressor = partial.compressor or index.compressor
-    return dataclasses.replace(index, files=files, compressor=compressor)
+    return dataclasses.replace(index, files=files, compressor=compressor, amended=True)
 
 
 def save_partial_record(
@@ -112,7 +112,9 @@ def save_partial_record(
 
     The whole record, not just the changes, so that it can also forget deleted files.
     """
-    partial = index.without(deleted or []).updated(uploaded, None, compressor=compressor)
+    partial = index.without(deleted or []).updated(
+        uploaded, None, compressor=compressor, finished=False
+    )
     # The deploy has failed already; if this fails too, the rerun just uploads them again.
     with contextlib.suppress(RemoteError):
         target.content.write_bytes(target.partial_name, partial.to_bytes())

@@ -5,10 +5,10 @@ This module imports nothing else of the package, so every layer can import it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 VARIANT_SUFFIXES = (".br", ".gz")
 """The compressed variants Whitenoise writes next to a file: ``x.css.br``, ``x.css.gz``."""
@@ -36,7 +36,7 @@ class StagedSet:
     manifest: StagedFile | None
     variants_kept: frozenset[str] = frozenset()
     """Files not compressed because the remote holds their variants for the same content."""
-    sources: dict[str, Source] | None = None
+    sources: Mapping[str, Source] | None = None
     """What the record should keep of each source, if staging could tell."""
 
     @property
@@ -63,24 +63,16 @@ class Entry:
     """For a compressed variant (``x.css.gz``): the md5 of the file it was made from."""
     variants: tuple[str, ...] | None = None
     """For a file that was compressed: the suffixes of the variants that came out."""
-    deployed: int = 0
-    """The generation of the last deploy that had this file; --prune keeps the recent ones."""
-
-    def to_json(self) -> list[Any]:
-        return [self.md5, self.size, self.source_md5, self.variants, self.deployed]
-
-    @classmethod
-    def from_json(cls, value: list[Any]) -> Entry:
-        md5, size, source_md5, variants, deployed = value
-        if not (isinstance(md5, str) or isinstance(source_md5, str)):
-            raise TypeError(f"bad entry {value!r}")
-        if not all(value is None or isinstance(value, str) for value in (md5, source_md5)):
-            raise TypeError(f"bad entry {value!r}")
-        variants = None if variants is None else tuple(variants)
-        return cls(md5, int(size), source_md5, variants, int(deployed))
+    left: int | None = None
+    """The first deploy (generation) that no longer had this file; None while the latest
+    has it. Only the files a deploy adds or drops change: --prune keeps the recent ones."""
 
     def same_content(self, other: Entry) -> bool:
         return (self.md5, self.size, self.source_md5) == (other.md5, other.size, other.source_md5)
+
+    def last_deploy(self, generation: int) -> int:
+        """The last deploy that had this file, in a record written by deploy ``generation``."""
+        return generation if self.left is None else self.left - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,19 +86,19 @@ class Source:
     """The names Django's post-processing resolved in it (CSS url(), JS imports, source
     maps): when one of them changes, this file's output changes too."""
 
-    def to_json(self, recorded_md5: str | None, positions: Mapping[str, int]) -> list[Any]:
-        """As stored: the md5 left out when the record has it already (the unhashed copy of
-        a source is its bytes), and a reference to another source as that source's position
-        among them all. Each saves a fifth of the record at 20,000 files."""
-        md5 = None if self.md5 == recorded_md5 else self.md5
-        return [md5, self.hashed, [positions.get(ref, ref) for ref in self.refs]]
 
-    @classmethod
-    def from_json(cls, value: list[Any], recorded_md5: str | None, names: Sequence[str]) -> Source:
-        md5, hashed, refs = value
-        md5 = md5 or recorded_md5
-        if not isinstance(md5, str) or not (hashed is None or isinstance(hashed, str)):
-            raise TypeError(f"bad source {value!r}")
-        return cls(
-            md5, hashed, tuple(names[ref] if isinstance(ref, int) else str(ref) for ref in refs)
-        )
+def hash_in(name: str, hashed: str) -> str | None:
+    """The hash Django put into ``hashed``, the hashed name of ``name``."""
+    root, ext = posixpath.splitext(posixpath.basename(name))
+    base = posixpath.basename(hashed)
+    if posixpath.dirname(hashed) != posixpath.dirname(name):
+        return None
+    if not (base.startswith(f"{root}.") and base.endswith(ext) and len(base) > len(root) + 1):
+        return None
+    return base[len(root) + 1 : len(base) - len(ext)] or None
+
+
+def hashed_name(name: str, file_hash: str) -> str:
+    """``name`` with ``file_hash`` in it, as Django's hashed_name() makes it."""
+    root, ext = posixpath.splitext(name)
+    return f"{root}.{file_hash}{ext}"

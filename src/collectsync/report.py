@@ -93,7 +93,7 @@ def staged_summary(plan: Plan, destination: str, *, dry_run: bool) -> str:
             " variants are remote)"
         )
     if plan.reused:
-        text += f", {len(plan.reused)} reused from the last deploy without staging"
+        text += f", {plan.reused} reused from the last deploy without staging"
     if plan.stale_variants:
         deleted = "would be deleted" if dry_run else "deleted"
         text += f", {plural(len(plan.stale_variants), 'stale variant')} {deleted}"
@@ -150,7 +150,7 @@ def write_json_report(
         "unchanged_files": plan.staged_count - len(plan.uploads) if plan else 0,
         "planned_uploads": len(plan.uploads) if plan else 0,
         "compression_skipped": plan.compression_skipped if plan else 0,
-        "reused_files": len(plan.reused) if plan else 0,
+        "reused_files": plan.reused if plan else 0,
         "bytes_uploaded": sum(f.size for f in uploads),
         "deleted_files": 0 if deleted is None or dry_run else len(deleted),
         "planned_deletions": None if deleted is None else len(deleted),

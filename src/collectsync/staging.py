@@ -15,8 +15,9 @@ from collectsync.compression import CompressionFilter, FinishedFiles
 from collectsync.errors import StagingError
 from collectsync.incremental import Selection
 from collectsync.index import SyncIndex
+from collectsync.index_sources import RecordedSources
 from collectsync.local import build_local_storage
-from collectsync.records import Source, StagedFile, StagedSet
+from collectsync.records import Source, StagedFile, StagedSet, hash_in
 from collectsync.scan import manifest_name_of, scan
 from collectsync.watched import Watched
 
@@ -78,20 +79,24 @@ def sources_record(
     sources: Mapping[str, str],
     selection: Selection | None,
     recorded: Mapping[str, Source] | None,
-) -> dict[str, Source] | None:
+) -> Mapping[str, Source] | None:
     """What the record keeps of each source: the reused ones as they were, the others as
     staging found them; None without a manifest to take their hashed names from."""
     hashed_files: dict[str, str] | None = getattr(local, "hashed_files", None)
     if not hashed_files or not watched.watching:
         return None
-    record = {}
-    for name, md5 in sources.items():
-        if selection is not None and recorded is not None and name in selection.reused:
-            record[name] = recorded[name]
-        else:
-            refs = tuple(sorted(watched.refs.get(name, ())))
-            record[name] = Source(md5, hashed_files.get(name), refs)
-    return record
+
+    def staged(name: str) -> Source:
+        hashed = hashed_files.get(name)
+        # Kept only if Django's hash can be read back out of it, to answer for it next time.
+        hashed = hashed if hashed and hash_in(name, hashed) else None
+        return Source(sources[name], hashed, tuple(sorted(watched.refs.get(name, ()))))
+
+    if selection is None or recorded is None:
+        return {name: staged(name) for name in sources}
+    put = {name: staged(name) for name in selection.staged}
+    gone = [name for name in recorded if name not in sources]
+    return RecordedSources.of(recorded).changed(put, drop=gone)
 
 
 MISSING_REFERENCE = re.compile(

@@ -13,7 +13,8 @@ from urllib.parse import unquote, urlsplit
 from django.contrib.staticfiles.storage import HashedFilesMixin
 from django.core.files.storage import Storage
 
-from collectsync.incremental import Selection, recorded_hash
+from collectsync.incremental import Selection
+from collectsync.records import hash_in
 
 
 def reference_path(name: str) -> str:
@@ -75,12 +76,13 @@ class Watched:
         hook(storage, "_stored_name", self._stored_name_noted)
         if selection is None:
             return
-        answers = {
-            name: str(recorded_hash(name, hashed)) for name, hashed in selection.reused.items()
-        }
         self._found: list[str] = []
         hook(storage, "post_process", lambda original: self._only(original, selection.staged))
-        hook(storage, "hashed_name", lambda original: self._answering(original, answers))
+        hook(
+            storage,
+            "hashed_name",
+            lambda original: self._answering(original, selection.reused),
+        )
         hook(storage, "file_hash", self._recorded_file_hash)
         hook(
             storage,
@@ -122,10 +124,11 @@ class Watched:
         return post_process
 
     @staticmethod
-    def _answering(original: Callable[..., str], answers: dict[str, str]) -> Callable[..., str]:
+    def _answering(original: Callable[..., str], reused: dict[str, str]) -> Callable[..., str]:
         def hashed_name(name: str, content: Any = None, filename: str | None = None) -> str:
             if content is None and filename is None:
-                file_hash = answers.get(reference_path(name))
+                path = reference_path(name)
+                file_hash = hash_in(path, reused[path]) if path in reused else None
                 if file_hash is not None:
                     return original(name, RecordedHash(file_hash))
             return original(name, content, filename)
