@@ -210,9 +210,9 @@ class SyncIndex:
             if variants is None and old is not None and old.md5 == staged.md5:
                 variants = old.variants  # not compressed this time: what was made before stays
                 for variant_name in [staged.name + suffix for suffix in variants or ()]:
-                    variant = files.get(variant_name)
-                    if variant is not None and variant.left != left(variant_name):
-                        put[variant_name] = dataclasses.replace(variant, left=left(variant_name))
+                    variant, kept = files.get(variant_name), left(variant_name)
+                    if variant is not None and variant.left != kept:
+                        put[variant_name] = dataclasses.replace(variant, left=kept)
             md5 = None if staged.source_md5 else staged.md5
             put[staged.name] = Entry(
                 md5, staged.size, staged.source_md5, variants, left(staged.name)

@@ -96,9 +96,3 @@ def hash_in(name: str, hashed: str) -> str | None:
     if not (base.startswith(f"{root}.") and base.endswith(ext) and len(base) > len(root) + 1):
         return None
     return base[len(root) + 1 : len(base) - len(ext)] or None
-
-
-def hashed_name(name: str, file_hash: str) -> str:
-    """``name`` with ``file_hash`` in it, as Django's hashed_name() makes it."""
-    root, ext = posixpath.splitext(name)
-    return f"{root}.{file_hash}{ext}"
