@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from collectsync.code_identity import package_version
 from collectsync.fingerprint import input_fingerprint
+from collectsync.sources import read_sources
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
@@ -13,14 +14,17 @@ if TYPE_CHECKING:
 def fingerprint(**overrides: object) -> str:
     options: dict[str, object] = {"post_process": True, "manifest_name": "staticfiles.json"}
     options.update(overrides)
-    return input_fingerprint(["CVS", ".*", "*~"], **options).fingerprint  # type: ignore[arg-type]
+    read = read_sources(["CVS", ".*", "*~"])
+    return input_fingerprint(read, **options).fingerprint  # type: ignore[arg-type]
 
 
 def test_same_inputs_same_fingerprint(settings: SettingsWrapper, static_source: Path) -> None:
     settings.STATICFILES_DIRS = [str(static_source)]
 
     assert fingerprint() == fingerprint()
-    assert input_fingerprint([], post_process=True, manifest_name=None).source_count == 6
+    assert (
+        input_fingerprint(read_sources([]), post_process=True, manifest_name=None).source_count == 6
+    )
 
 
 def test_every_input_changes_the_fingerprint(

@@ -1,15 +1,21 @@
 from __future__ import annotations
 
+import codecs
+import hashlib
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.contrib.staticfiles.finders import AppDirectoriesFinder, FileSystemFinder, get_finders
+from django.core.files.base import ContentFile, File
+from django.core.files.storage import FileSystemStorage
 
-from collectsync.sources import Listing
+from collectsync.sources import READ_SIZE, Found, Listing, md5s, read_sources
 from tests.conftest import Project, run_command
 
 if TYPE_CHECKING:
@@ -79,3 +85,43 @@ def test_found_names_files_as_collect_does_and_the_first_wins(
     assert len(found) == len(set(found)) == Listing.of_finders([]).count == 12
     assert conflicts == ["js/app.js"]
     assert Listing.of_finders([]).all_local()
+
+
+class Rot13Storage(FileSystemStorage):
+    """Keeps its files encoded: only its own open() reads what collect() would copy."""
+
+    def _open(self, name: str, mode: str = "rb") -> File[bytes]:
+        return ContentFile(codecs.encode(Path(self.path(name)).read_text(), "rot13").encode())
+
+
+def test_md5s_read_what_each_storage_opens(tmp_path: Path) -> None:
+    (tmp_path / "big.bin").write_bytes(bytes(range(256)) * 4099)  # a few reads' worth
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "secret.txt").write_text("uryyb")
+    plain, encoded = FileSystemStorage(tmp_path), Rot13Storage(tmp_path)
+    found: list[Found] = [
+        ("a/big.bin", plain, "big.bin"),
+        ("a/empty.txt", plain, "empty.txt"),
+        ("b/secret.txt", encoded, "secret.txt"),
+        ("a/secret.txt", plain, "secret.txt"),
+    ]
+
+    assert dict(md5s(found)) == {
+        "a/big.bin": hashlib.md5((tmp_path / "big.bin").read_bytes()).hexdigest(),
+        "a/empty.txt": hashlib.md5(b"").hexdigest(),
+        "b/secret.txt": hashlib.md5(b"hello").hexdigest(),
+        "a/secret.txt": hashlib.md5(b"uryyb").hexdigest(),
+    }
+    assert (tmp_path / "big.bin").stat().st_size > 4 * READ_SIZE
+
+
+def test_a_stopped_reading_reads_no_further(settings: SettingsWrapper, static_source: Path) -> None:
+    settings.STATICFILES_DIRS = [str(static_source)]
+    stopped = threading.Event()
+    stopped.set()
+
+    with pytest.raises(CancelledError):
+        read_sources([], stopped=stopped)
+    assert read_sources([], stopped=threading.Event()).md5s.keys() == {
+        prefixed for prefixed, _, _ in Listing.of_finders([]).found()
+    }

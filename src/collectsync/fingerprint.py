@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +15,7 @@ from django.conf import settings
 
 from collectsync.code_identity import CodePart, code_parts
 from collectsync.conf import conf
-from collectsync.sources import Found, Listing
+from collectsync.sources import Listing, Read
 
 
 def output_settings(
@@ -59,24 +58,18 @@ class Inputs:
         return len(self.sources)
 
 
-def first(found: Found) -> str:
-    return found[0]
-
-
-def input_fingerprint(
-    ignore_patterns: Iterable[str], *, post_process: bool, manifest_name: str | None
-) -> Inputs:
+def input_fingerprint(read: Read, *, post_process: bool, manifest_name: str | None) -> Inputs:
     code = code_parts()
     options = output_settings(code, post_process=post_process, manifest_name=manifest_name)
     settings_digest = hashlib.sha256(json.dumps(options, sort_keys=True).encode())
     digest = settings_digest.copy()
-    listing = Listing.of_finders(ignore_patterns)
-    conflicts: list[str] = []
-    sources = {}
-    for prefixed, storage, path in sorted(listing.found(conflicts), key=first):
-        with storage.open(path) as handle:
-            sources[prefixed] = hashlib.file_digest(handle, "md5").hexdigest()
-        digest.update(f"\0{prefixed}\0{sources[prefixed]}".encode())
+    for prefixed, md5 in read.md5s.items():
+        digest.update(f"\0{prefixed}\0{md5}".encode())
     return Inputs(
-        digest.hexdigest(), settings_digest.hexdigest(), sources, conflicts, code, listing
+        digest.hexdigest(),
+        settings_digest.hexdigest(),
+        read.md5s,
+        read.conflicts,
+        code,
+        read.listing,
     )

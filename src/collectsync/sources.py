@@ -1,24 +1,30 @@
-"""The source files, listed once per deploy: the finders' answers, kept for everyone who asks.
+"""The source files, listed and read once per deploy: the finders' answers and each file's
+md5, kept for everyone who asks.
 
-Walking the source folders is a good part of a deploy that finds little changed. The
-fingerprint asks the finders first; the local-sources check and Django's own collect() are
-given the same answers instead of walking again.
+Walking and reading the source folders is most of a deploy that finds little changed. It
+starts in a thread of its own as soon as the command has its options; the fingerprint, the
+local-sources check and Django's own collect() are given its answers instead of walking again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 from collections.abc import Iterable, Iterator
+from concurrent.futures import CancelledError, Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
 from django.contrib.staticfiles.finders import BaseFinder, get_finders
-from django.core.files.storage import Storage
+from django.core.files.storage import FileSystemStorage, Storage
 
 Found = tuple[str, Storage, str]
 """(prefixed path, storage, path): a source as collect() names it, and where to read it."""
+
+READ_SIZE = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -90,3 +96,98 @@ class Listing:
             return walk(finder, ignore_patterns)  # asked something else: walk after all
 
         return list_sources
+
+
+@dataclass(frozen=True)
+class Read:
+    """Every source listed and read."""
+
+    listing: Listing
+    md5s: dict[str, str]
+    """Each source's md5, by the path collect() gives it, in the order of those paths."""
+    conflicts: list[str]
+    """Paths found more than once: only the first is collected, as collect() does."""
+
+
+def read_sources(ignore_patterns: Iterable[str], *, stopped: threading.Event | None = None) -> Read:
+    """Every source listed and read; with ``stopped``, until it is set."""
+    listing = Listing.of_finders(ignore_patterns)
+    conflicts: list[str] = []
+    found = sorted(listing.found(conflicts), key=lambda found: found[0])
+    read: dict[str, str] = {}
+    for prefixed, md5 in md5s(found):
+        if stopped is not None and stopped.is_set():
+            raise CancelledError
+        read[prefixed] = md5
+    return Read(listing, read, conflicts)
+
+
+class Reading:
+    """read_sources() in a thread of its own.
+
+    Reading is mostly the disk and hashlib, which let go of the GIL, so it costs little of
+    what the command does meanwhile: Django's checks importing the remote storage's client,
+    reading the sync index.
+    """
+
+    def __init__(self, ignore_patterns: Iterable[str]) -> None:
+        self._patterns = list(ignore_patterns)
+        self._read: Future[Read] = Future()
+        self._stopped = threading.Event()
+        # get_finders() caches one instance per finder, which collect() uses later: made
+        # here, not raced for by the thread and the checks.
+        list(get_finders())
+        # A daemon: if the command fails before it asks for the result, nothing waits.
+        threading.Thread(target=self._run, name="collectsync-sources", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._read.set_result(read_sources(self._patterns, stopped=self._stopped))
+        except BaseException as error:  # handed to whoever asks for the result
+            self._read.set_exception(error)
+
+    def result(self) -> Read:
+        return self._read.result()
+
+    def stop(self) -> None:
+        """Stop reading, if it hasn't finished: nobody will ask for the result."""
+        self._stopped.set()
+
+
+def md5s(found: Iterable[Found]) -> Iterator[tuple[str, str]]:
+    """Each found file's prefixed path and md5, each file read once.
+
+    On a tree of 20,000 small files, Django's File wrapper and a fresh buffer for every file
+    cost more than the md5s: a file of a plain FileSystemStorage is read from its path into
+    one reused buffer. Any other storage is read through its own open().
+    """
+    buffer = memoryview(bytearray(READ_SIZE))
+    roots: dict[int, str | None] = {}
+    for prefixed, storage, path in found:
+        if id(storage) not in roots:
+            roots[id(storage)] = plain_root(storage)
+        root = roots[id(storage)]
+        if root is None:
+            with storage.open(path) as handle:
+                yield prefixed, hashlib.file_digest(handle, "md5").hexdigest()
+        else:
+            yield prefixed, file_md5(os.path.join(root, path), buffer)  # noqa: PTH118
+
+
+def plain_root(storage: Storage) -> str | None:
+    """Where a FileSystemStorage that reads files as Django's does keeps them, else None."""
+    kind = type(storage)
+    if not isinstance(storage, FileSystemStorage) or any(
+        getattr(kind, method) is not getattr(FileSystemStorage, method)
+        for method in ("open", "_open", "path")
+    ):
+        return None
+    return storage.path("")
+
+
+def file_md5(path: str, buffer: memoryview) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb", buffering=0) as handle:
+        while size := handle.readinto(buffer):
+            digest.update(buffer[:size])
+    return digest.hexdigest()
