@@ -3,10 +3,8 @@ from __future__ import annotations
 import codecs
 import hashlib
 import shutil
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +13,7 @@ from django.contrib.staticfiles.finders import AppDirectoriesFinder, FileSystemF
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage
 
-from collectsync.sources import READ_SIZE, Found, Listing, md5s, read_sources
+from collectsync.sources import READ_SIZE, Found, Listing, md5s
 from tests.conftest import Project, run_command
 
 if TYPE_CHECKING:
@@ -113,15 +111,3 @@ def test_md5s_read_what_each_storage_opens(tmp_path: Path) -> None:
         "a/secret.txt": hashlib.md5(b"uryyb").hexdigest(),
     }
     assert (tmp_path / "big.bin").stat().st_size > 4 * READ_SIZE
-
-
-def test_a_stopped_reading_reads_no_further(settings: SettingsWrapper, static_source: Path) -> None:
-    settings.STATICFILES_DIRS = [str(static_source)]
-    stopped = threading.Event()
-    stopped.set()
-
-    with pytest.raises(CancelledError):
-        read_sources([], stopped=stopped)
-    assert read_sources([], stopped=threading.Event()).md5s.keys() == {
-        prefixed for prefixed, _, _ in Listing.of_finders([]).found()
-    }

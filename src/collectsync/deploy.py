@@ -7,6 +7,7 @@ import dataclasses
 import time
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from collectsync.compression import compressor_identity
@@ -33,7 +34,7 @@ from collectsync.report import (
     summary,
     write_json_report,
 )
-from collectsync.sources import Reading
+from collectsync.sources import read_sources
 from collectsync.staging import explain_failure, stage
 from collectsync.upload import BackgroundUploads, background_uploads
 from collectsync.watched import unhookable
@@ -41,18 +42,11 @@ from collectsync.watched import unhookable
 
 class Deploy:
     def __init__(
-        self,
-        backend: dict[str, Any],
-        request: Request,
-        console: Console,
-        collect: CollectInto,
-        sources: Reading | None = None,
+        self, backend: dict[str, Any], request: Request, console: Console, collect: CollectInto
     ) -> None:
-        """With ``sources`` already being read, or else starting to read them."""
         self.request = request
         self.console = console
         self.collect = collect
-        self.sources = sources or Reading(request.ignore_patterns)
         storage = build_remote_storage(backend)
         remote = open_remote(storage, fresh=lambda: build_remote_storage(backend))
         manifest = manifest_remote(storage, remote)
@@ -123,21 +117,26 @@ class Deploy:
         return self.report(Outcome(inputs, plan, deleted, seconds), started)
 
     def read_record_and_fingerprint(self) -> tuple[SyncIndex, Inputs]:
-        # The sources are being read meanwhile (see sources.Reading).
-        index = read_index(
-            self.target,
-            verify=self.request.verify,
-            warn=self.console.warn,
-            inform=lambda message: self.console.log(message, level=1),
-        )
-        try:
-            read = self.sources.result()
-        except OSError as error:
-            raise StagingError(explain_failure(error)) from error
-        inputs = input_fingerprint(
-            read, post_process=self.request.post_process, manifest_name=self.target.manifest_name
-        )
-        return index, inputs
+        # Reading the index is mostly waiting for the remote, reading the sources mostly disk
+        # and hashlib, which let go of the GIL: side by side, the no-change path is sooner done.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="collectsync-index") as reader:
+            reading = reader.submit(
+                read_index,
+                self.target,
+                verify=self.request.verify,
+                warn=self.console.warn,
+                inform=lambda message: self.console.log(message, level=1),
+            )
+            try:
+                read = read_sources(self.request.ignore_patterns)
+            except OSError as error:
+                raise StagingError(explain_failure(error)) from error
+            inputs = input_fingerprint(
+                read,
+                post_process=self.request.post_process,
+                manifest_name=self.target.manifest_name,
+            )
+            return reading.result(), inputs
 
     def offer(self, early: BackgroundUploads, files: list[StagedFile]) -> None:
         self.target.refuse_own_names(files)

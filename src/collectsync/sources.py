@@ -1,18 +1,16 @@
 """The source files, listed and read once per deploy: the finders' answers and each file's
 md5, kept for everyone who asks.
 
-Walking and reading the source folders is most of a deploy that finds little changed. It
-starts in a thread of its own as soon as the command has its options; the fingerprint, the
-local-sources check and Django's own collect() are given its answers instead of walking again.
+Walking and reading the source folders is most of a deploy that finds little changed. The
+fingerprint asks the finders first; the local-sources check and Django's own collect() are
+given the same answers instead of walking again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import CancelledError, Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -109,49 +107,11 @@ class Read:
     """Paths found more than once: only the first is collected, as collect() does."""
 
 
-def read_sources(ignore_patterns: Iterable[str], *, stopped: threading.Event | None = None) -> Read:
-    """Every source listed and read; with ``stopped``, until it is set."""
+def read_sources(ignore_patterns: Iterable[str]) -> Read:
     listing = Listing.of_finders(ignore_patterns)
     conflicts: list[str] = []
     found = sorted(listing.found(conflicts), key=lambda found: found[0])
-    read: dict[str, str] = {}
-    for prefixed, md5 in md5s(found):
-        if stopped is not None and stopped.is_set():
-            raise CancelledError
-        read[prefixed] = md5
-    return Read(listing, read, conflicts)
-
-
-class Reading:
-    """read_sources() in a thread of its own.
-
-    Reading is mostly the disk and hashlib, which let go of the GIL, so it costs little of
-    what the command does meanwhile: Django's checks importing the remote storage's client,
-    reading the sync index.
-    """
-
-    def __init__(self, ignore_patterns: Iterable[str]) -> None:
-        self._patterns = list(ignore_patterns)
-        self._read: Future[Read] = Future()
-        self._stopped = threading.Event()
-        # get_finders() caches one instance per finder, which collect() uses later: made
-        # here, not raced for by the thread and the checks.
-        list(get_finders())
-        # A daemon: if the command fails before it asks for the result, nothing waits.
-        threading.Thread(target=self._run, name="collectsync-sources", daemon=True).start()
-
-    def _run(self) -> None:
-        try:
-            self._read.set_result(read_sources(self._patterns, stopped=self._stopped))
-        except BaseException as error:  # handed to whoever asks for the result
-            self._read.set_exception(error)
-
-    def result(self) -> Read:
-        return self._read.result()
-
-    def stop(self) -> None:
-        """Stop reading, if it hasn't finished: nobody will ask for the result."""
-        self._stopped.set()
+    return Read(listing, dict(md5s(found)), conflicts)
 
 
 def md5s(found: Iterable[Found]) -> Iterator[tuple[str, str]]:

@@ -17,7 +17,7 @@ from collectsync.options import add_options, request_from
 from collectsync.progress import Bar, Progress
 from collectsync.remote import configured_backend, is_local_backend
 from collectsync.report import confirmation
-from collectsync.sources import Listing, Reading
+from collectsync.sources import Listing
 
 
 class Command(collectstatic.Command):
@@ -31,24 +31,10 @@ class Command(collectstatic.Command):
         self.progress = Progress(None)
         self.collecting = Bar()
         self.only: set[str] | None = None
-        self.reading: Reading | None = None
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
         add_options(parser)
-
-    def execute(self, *args: Any, **options: Any) -> str | None:
-        # The sources are read while Django runs the checks, which import the remote
-        # storage's client: handle() finds them read, or nearly.
-        if not options["disable_collectsync"] and conf.ENABLED:
-            self.set_options(**options)
-            self.reading = Reading(self.ignore_patterns)
-        try:
-            result: str | None = super().execute(*args, **options)
-        finally:
-            if self.reading is not None:
-                self.reading.stop()  # whatever ended the command, the reading is not needed
-        return result
 
     def handle(self, **options: Any) -> str | None:
         backend = configured_backend()
@@ -57,8 +43,6 @@ class Command(collectstatic.Command):
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
         if options["disable_collectsync"] or not conf.ENABLED or local:
-            if self.reading is not None:
-                self.reading.stop()
             result: str | None = super().handle(**options)
             return result
         if options["link"]:
@@ -70,9 +54,7 @@ class Command(collectstatic.Command):
         try:
             with interrupts_noted():
                 request = request_from(options, self.ignore_patterns)
-                deploy = Deploy(
-                    backend, request, console=self, collect=self.collect_into, sources=self.reading
-                )
+                deploy = Deploy(backend, request, console=self, collect=self.collect_into)
                 if self.interactive:
                     self.confirm(deploy.destination)
                 text = deploy.run()
