@@ -44,14 +44,23 @@ class Inputs:
     """One hash of the settings and of every source's path and md5."""
     settings: str
     """The hash of the settings and code alone."""
-    sources: dict[str, str]
-    """Each source file's md5, by the path collect() would give it."""
-    conflicts: list[str]
-    """Paths found more than once: only the first is collected, as collect() does."""
+    read: Read
+    """The sources as listed and read."""
     code: dict[str, CodePart]
     """The code that shapes the output, part by part (see code_identity.py)."""
-    listing: Listing
-    """The finders' answers, for whatever else needs the sources listed."""
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Each source file's md5, by the path collect() would give it."""
+        return self.read.md5s
+
+    @property
+    def conflicts(self) -> list[str]:
+        return self.read.conflicts
+
+    @property
+    def listing(self) -> Listing:
+        return self.read.listing
 
     @property
     def source_count(self) -> int:
@@ -65,11 +74,4 @@ def input_fingerprint(read: Read, *, post_process: bool, manifest_name: str | No
     digest = settings_digest.copy()
     for prefixed, md5 in read.md5s.items():
         digest.update(f"\0{prefixed}\0{md5}".encode())
-    return Inputs(
-        digest.hexdigest(),
-        settings_digest.hexdigest(),
-        read.md5s,
-        read.conflicts,
-        code,
-        read.listing,
-    )
+    return Inputs(digest.hexdigest(), settings_digest.hexdigest(), read, code)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -12,6 +11,7 @@ from pathlib import Path
 from django.core.files.storage import Storage
 
 from collectsync.records import VARIANT_SUFFIXES, StagedFile, StagedSet
+from collectsync.sources import file_md5
 
 
 def staged_names(root: Path) -> list[str]:
@@ -88,11 +88,6 @@ def hashed_names(manifest: Path) -> set[str]:
         return {str(name) for name in paths.values()}
     except (ValueError, KeyError, TypeError, AttributeError):
         return set()  # not a manifest Django wrote: treat every name as mutable
-
-
-def file_md5(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "md5").hexdigest()
 
 
 def describe(

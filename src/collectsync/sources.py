@@ -145,7 +145,10 @@ def plain_root(storage: Storage) -> str | None:
     return storage.path("")
 
 
-def file_md5(path: str, buffer: memoryview) -> str:
+def file_md5(path: str | os.PathLike[str], buffer: memoryview | None = None) -> str:
+    """The md5 of the file at ``path``, read through ``buffer`` if given."""
+    if buffer is None:
+        buffer = memoryview(bytearray(READ_SIZE))
     digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb", buffering=0) as handle:
         while size := handle.readinto(buffer):
