@@ -11,6 +11,8 @@ from typing import Any
 
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
+from collectsync.interrupts import interrupted
+
 PAUSE_AFTER = 10
 """Files post-processed before the pause: some of them are final and may be uploading."""
 
@@ -24,7 +26,15 @@ class PausedStorage(CompressedManifestStaticFilesStorage):  # type: ignore[misc]
 
 
 def pause(marker: Path) -> None:
-    """Say so through ``marker``, then wait for the signal that should end the process."""
+    """Say so through ``marker``, then wait for the signal that should end the process.
+
+    The signal's KeyboardInterrupt usually ends the wait. It can also be raised inside a
+    finalizer and lost; then the deploy was noted as interrupted, and goes on from here to its
+    next checkpoint, which stops it before anything is switched.
+    """
     marker.touch()
-    time.sleep(600)
-    raise RuntimeError("The paused staging was never interrupted.")
+    deadline = time.monotonic() + 600
+    while not interrupted():
+        if time.monotonic() > deadline:
+            raise RuntimeError("The paused staging was never interrupted.")
+        time.sleep(0.05)

@@ -3,18 +3,35 @@ from __future__ import annotations
 import codecs
 import hashlib
 import shutil
+import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.contrib.staticfiles.finders import AppDirectoriesFinder, FileSystemFinder, get_finders
+from django.contrib.staticfiles.finders import (
+    AppDirectoriesFinder,
+    BaseStorageFinder,
+    FileSystemFinder,
+    get_finders,
+)
 from django.core.files.base import ContentFile, File
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage
+from django.test import override_settings
+from django.utils.functional import SimpleLazyObject
 
-from collectsync.sources import READ_SIZE, Found, Listing, md5s
-from tests.conftest import Project, run_command
+from collectsync.sources import READ_SIZE, Found, Listing, md5s, plain_root
+from tests.conftest import (
+    CSS_RULES,
+    INDEX_KEY,
+    LOCATION,
+    Project,
+    RequestLog,
+    run_command,
+    stock_whitenoise_tree,
+)
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
@@ -111,3 +128,122 @@ def test_md5s_read_what_each_storage_opens(tmp_path: Path) -> None:
         "a/secret.txt": hashlib.md5(b"uryyb").hexdigest(),
     }
     assert (tmp_path / "big.bin").stat().st_size > 4 * READ_SIZE
+
+
+def test_plain_root_looks_through_a_lazy_storage(tmp_path: Path) -> None:
+    lazy = SimpleLazyObject(lambda: FileSystemStorage(tmp_path))
+
+    assert plain_root(lazy) == str(tmp_path)  # type: ignore[arg-type]
+    assert plain_root(SimpleLazyObject(lambda: Rot13Storage(tmp_path))) is None  # type: ignore[arg-type]
+    assert plain_root(ListOnlyStorage()) is None
+
+
+LIST_ONLY_FILES: dict[str, bytes] = {}
+"""What every ListOnlyStorage holds, by name."""
+
+
+class ListOnlyStorage(Storage):
+    """Lists and opens its files, and nothing else: no path(), no times, no sizes."""
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        prefix = f"{path.strip('/')}/" if path.strip("/") else ""
+        inside = [name.removeprefix(prefix) for name in LIST_ONLY_FILES if name.startswith(prefix)]
+        folders = sorted({name.split("/")[0] for name in inside if "/" in name})
+        return folders, sorted(name for name in inside if "/" not in name)
+
+    def _open(self, name: str, mode: str = "rb") -> File[bytes]:
+        return ContentFile(LIST_ONLY_FILES[name], name=name)
+
+
+class LazyListOnlyFinder(BaseStorageFinder):
+    """A third-party finder whose storage is built lazily and has no local paths."""
+
+    storage = SimpleLazyObject(ListOnlyStorage)  # type: ignore[assignment]
+
+
+@dataclass
+class ExtraSources:
+    """Sources that a finder other than FileSystemFinder answers for, beside the project's."""
+
+    write: Callable[[str, bytes], None]
+    stock: Callable[[Path], dict[str, bytes]]
+    """What Django's own collectstatic with Whitenoise writes for the same sources."""
+
+
+@pytest.fixture(params=["DefaultStorageFinder", "LazyListOnlyFinder"])
+def extra_sources(
+    request: pytest.FixtureRequest,
+    project: Project,
+    settings: SettingsWrapper,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> ExtraSources:
+    finders = [f"{FileSystemFinder.__module__}.FileSystemFinder"]
+    if request.param == "DefaultStorageFinder":
+        media = tmp_path / "media"
+        settings.MEDIA_ROOT = str(media)
+        settings.STATICFILES_FINDERS = [*finders, f"{FileSystemFinder.__module__}.{request.param}"]
+
+        def write_media(name: str, data: bytes) -> None:
+            (media / name).parent.mkdir(parents=True, exist_ok=True)
+            (media / name).write_bytes(data)
+
+        return ExtraSources(write_media, lambda root: stock_whitenoise_tree(settings, root))
+
+    # Django's own command can't copy from a storage without path(): the same files in a
+    # folder are what it would collect.
+    monkeypatch.setattr(sys.modules[__name__], "LIST_ONLY_FILES", {})
+    mirror = tmp_path / "mirror"
+    settings.STATICFILES_FINDERS = [*finders, f"{__name__}.LazyListOnlyFinder"]
+
+    def write_both(name: str, data: bytes) -> None:
+        LIST_ONLY_FILES[name] = data
+        (mirror / name).parent.mkdir(parents=True, exist_ok=True)
+        (mirror / name).write_bytes(data)
+
+    def stock_from_mirror(root: Path) -> dict[str, bytes]:
+        with override_settings(
+            STATICFILES_FINDERS=finders, STATICFILES_DIRS=[str(project.source), str(mirror)]
+        ):
+            return stock_whitenoise_tree(settings, root)
+
+    return ExtraSources(write_both, stock_from_mirror)
+
+
+def test_a_finder_with_a_lazy_or_pathless_storage_deploys_edits_and_finds_nothing_changed(
+    project: Project, extra_sources: ExtraSources, tmp_path: Path, request_log: RequestLog
+) -> None:
+    # One file a folder level, so that the order Django post-processes them in is settled.
+    extra_sources.write("vendor/lib.css", b'.x { background: url("../img/logo.png"); }\n')
+    extra_sources.write("vendor/js/lib.js", b"export const lib = 1;\n")
+
+    run_command("--noinput")
+    first = extra_sources.stock(tmp_path / "first")
+    assert remote_tree(project) == first
+    assert "vendor/lib.css.gz" not in first  # too small to compress: the manifest names it
+    assert "vendor/js/lib.js" in project.manifest_paths()
+
+    extra_sources.write("vendor/lib.css", b".x {}\n" + CSS_RULES.encode())
+    request_log.clear()
+    out, _ = run_command("--noinput")
+    edited, remote = extra_sources.stock(tmp_path / "edited"), remote_tree(project)
+    assert {name: remote.get(name) for name in edited} == edited
+    assert set(remote) - set(edited) == set(first) - set(edited)  # until --prune
+    assert "Staging every file" not in out
+    changed = {f"{LOCATION}/{name}" for name, data in edited.items() if first.get(name) != data}
+    assert f"{LOCATION}/vendor/lib.css.br" in changed
+    assert request_log.keys("PUT") == changed | {INDEX_KEY}
+
+    request_log.clear()
+    out, _ = run_command("--noinput")
+    assert request_log.requests == [("GET", project.bucket, INDEX_KEY)]
+    assert "Nothing changed since the last deploy" in out
+
+
+def remote_tree(project: Project) -> dict[str, bytes]:
+    prefix = f"{LOCATION}/"
+    return {
+        key.removeprefix(prefix): project.read(key)
+        for key in project.object_keys()
+        if key != INDEX_KEY
+    }

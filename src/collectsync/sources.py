@@ -63,12 +63,7 @@ class Listing:
         storages = {
             id(storage): (storage, path) for _, files in self.answers for path, storage in files
         }
-        for storage, path in storages.values():
-            try:
-                storage.path(path)
-            except NotImplementedError:
-                return False
-        return True
+        return all(has_path(storage, path) for storage, path in storages.values())
 
     @contextmanager
     def replayed(self) -> Iterator[None]:
@@ -134,11 +129,25 @@ def md5s(found: Iterable[Found]) -> Iterator[tuple[str, str]]:
             yield prefixed, file_md5(os.path.join(root, path), buffer)  # noqa: PTH118
 
 
+def has_path(storage: Storage, path: str) -> bool:
+    """Whether ``storage`` keeps ``path`` as a local file (remote storages, and storages that
+    only list and open, have no path())."""
+    try:
+        storage.path(path)
+    except (NotImplementedError, AttributeError):
+        return False
+    return True
+
+
 def plain_root(storage: Storage) -> str | None:
-    """Where a FileSystemStorage that reads files as Django's does keeps them, else None."""
-    kind = type(storage)
+    """Where a FileSystemStorage that reads files as Django's does keeps them, else None.
+
+    The methods are looked up on the instance: a finder may answer with a LazyObject
+    (DefaultStorageFinder gives ``default_storage``), whose own class has none of them.
+    """
     if not isinstance(storage, FileSystemStorage) or any(
-        getattr(kind, method) is not getattr(FileSystemStorage, method)
+        getattr(getattr(storage, method, None), "__func__", None)
+        is not getattr(FileSystemStorage, method)
         for method in ("open", "_open", "path")
     ):
         return None

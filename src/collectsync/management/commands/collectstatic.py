@@ -17,7 +17,7 @@ from collectsync.options import add_options, request_from
 from collectsync.progress import Bar, Progress
 from collectsync.remote import configured_backend, is_local_backend
 from collectsync.report import confirmation
-from collectsync.sources import Listing
+from collectsync.sources import Listing, has_path
 
 
 class Command(collectstatic.Command):
@@ -31,6 +31,7 @@ class Command(collectstatic.Command):
         self.progress = Progress(None)
         self.collecting = Bar()
         self.only: set[str] | None = None
+        self.staging = False
 
     def add_arguments(self, parser: CommandParser) -> None:
         super().add_arguments(parser)
@@ -85,7 +86,7 @@ class Command(collectstatic.Command):
         # (hashed copies, .gz, .br) and reads the originals through the links.
         link = listing.all_local()
         configured, dry_run = self.storage, self.dry_run
-        self.storage = storage
+        self.storage, self.staging = storage, True
         self.__dict__.pop("local", None)  # cached_property computed from self.storage
         try:
             with (
@@ -101,12 +102,26 @@ class Command(collectstatic.Command):
                 )
         finally:
             self.storage, self.dry_run, self.only = configured, dry_run, None
+            self.staging = False
             self.__dict__.pop("local", None)
 
     def copy_file(self, path: str, prefixed_path: str, source_storage: Storage) -> None:
-        if self.only is None or prefixed_path in self.only:
+        if self.staging and not has_path(source_storage, path):
+            self.copy_by_name(path, prefixed_path, source_storage)
+        elif self.only is None or prefixed_path in self.only:
             super().copy_file(path, prefixed_path, source_storage)
         self.collecting.tick()
+
+    def copy_by_name(self, path: str, prefixed_path: str, source_storage: Storage) -> None:
+        """Django's copy_file() for a source storage without local paths (a finder's remote
+        or in-memory storage): Django asks for the source's path only to log it, and fails."""
+        if prefixed_path in self.copied_files:
+            self.log(f"Skipping '{path}' (already copied earlier)")
+        elif self.only is None or prefixed_path in self.only:
+            self.log(f"Copying '{path}'", level=2)
+            with source_storage.open(path) as source_file:
+                self.storage.save(prefixed_path, source_file)
+            self.copied_files.append(prefixed_path)
 
     def link_file(self, path: str, prefixed_path: str, source_storage: Storage) -> None:
         if self.only is None or prefixed_path in self.only:
