@@ -37,6 +37,10 @@ class RecordingRemote:
     def names(self) -> set[str]:
         return set(self.objects)
 
+    def confirm(self, files: list[StagedFile], *, workers: int) -> tuple[set[str], list[str]]:
+        held = {f.name for f in files if self.listing().get(f.name) == Listed(f.size, f.md5)}
+        return held, []
+
     def delete(self, names: list[str]) -> None:
         for name in names:
             del self.objects[name]

@@ -6,6 +6,9 @@ requests seen so far with that method and key (1 for the first). It answers one 
 ``"403"`` (answer 403 AccessDenied), ``"501"`` (answer 501 NotImplemented), ``"slow"``
 (forward after a short delay), ``"reset"`` (close the connection without answering) or
 ``"stall"`` (wait, then close).
+
+A ``service`` (see s3_services.py) makes the proxy behave as a real S3 service does where
+LocalStack behaves otherwise: it refuses some requests itself and reshapes the answers.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 from urllib.parse import unquote, urlsplit
 
 from tests.settings import S3_ENDPOINT
@@ -27,6 +30,24 @@ if TYPE_CHECKING:
 
 Action = Literal["pass", "slow", "403", "501", "503", "reset", "stall"]
 Decide = Callable[[str, str, int], Action]
+Headers = list[tuple[str, str]]
+
+
+class Service(Protocol):
+    """How a real S3 service differs from LocalStack."""
+
+    def refusal(self, method: str, key: str, headers: Headers) -> tuple[int, bytes] | None:
+        """The status and body the service answers instead of doing the request, if any."""
+
+    def upstream(self, headers: Headers) -> Headers:
+        """The request's headers as LocalStack should see them."""
+
+    def answer(
+        self, method: str, path: str, headers: Headers, body: bytes
+    ) -> tuple[Headers, bytes]:
+        """LocalStack's answer, as the service would give it."""
+
+
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
 ACCESS_DENIED = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -44,8 +65,17 @@ SLOW_DOWN = (
 
 
 class FaultProxy:
-    def __init__(self, upstream_host: str, upstream_port: int, decide: Decide) -> None:
+    def __init__(
+        self,
+        upstream_host: str,
+        upstream_port: int,
+        decide: Decide,
+        service: Service | None = None,
+    ) -> None:
         self.decide = decide
+        self.service = service
+        self.refused: list[tuple[str, str]] = []
+        """Requests the service refused, as (method, key)."""
         self.attempts: Counter[tuple[str, str]] = Counter()
         self.faults: list[tuple[str, str, Action]] = []
         self.stall_seconds = 5.0
@@ -78,6 +108,15 @@ class FaultProxy:
                     proxy.attempts[(self.command, key)] += 1
                     attempt = proxy.attempts[(self.command, key)]
                 action = proxy.decide(self.command, key, attempt)
+                service = proxy.service
+                refusal = (
+                    service.refusal(self.command, key, self.headers.items()) if service else None
+                )
+                if refusal is not None and action == "pass":
+                    with proxy._lock:
+                        proxy.refused.append((self.command, key))
+                    self.answer(refusal[0], [("Content-Type", "application/xml")], refusal[1])
+                    return
                 if action != "pass":
                     proxy.faults.append((self.command, key, action))
                 if action == "403":
@@ -98,20 +137,31 @@ class FaultProxy:
 
             def forward(self, body: bytes) -> None:
                 upstream = http.client.HTTPConnection(upstream_host, upstream_port, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                headers["Content-Length"] = str(len(body))
+                sent = [(k, v) for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP]
+                if proxy.service is not None:
+                    sent = proxy.service.upstream(sent)
+                headers = {**dict(sent), "Content-Length": str(len(body))}
                 upstream.request(self.command, self.path, body=body, headers=headers)
                 response = upstream.getresponse()
                 data = response.read()
                 upstream.close()
                 passed = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
-                self.answer(response.status, passed, b"" if self.command == "HEAD" else data)
+                if proxy.service is not None:
+                    passed, data = proxy.service.answer(self.command, self.path, passed, data)
+                if self.command != "HEAD":
+                    self.answer(response.status, passed, data)
+                    return
+                # The object's size, as the answer to a HEAD gives it, with no body.
+                length = response.getheader("Content-Length") or "0"
+                self.answer(response.status, passed, b"", length=length)
 
-            def answer(self, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
+            def answer(
+                self, status: int, headers: Headers, data: bytes, length: str | None = None
+            ) -> None:
                 self.send_response(status)
                 for name, value in headers:
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Length", length or str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -134,11 +184,13 @@ class FaultProxy:
 
 
 @contextmanager
-def through_proxy(project: Project, decide: Decide) -> Iterator[FaultProxy]:
+def through_proxy(
+    project: Project, decide: Decide, service: Service | None = None
+) -> Iterator[FaultProxy]:
     upstream = urlsplit(S3_ENDPOINT)
     assert upstream.hostname is not None
     assert upstream.port is not None
-    proxy = FaultProxy(upstream.hostname, upstream.port, decide)
+    proxy = FaultProxy(upstream.hostname, upstream.port, decide, service)
     with proxy.running():
         project.storage_options(endpoint_url=proxy.endpoint)
         yield proxy

@@ -37,7 +37,7 @@ def read(target: Target, *, verify: bool = False) -> tuple[SyncIndex, list[str],
     warnings: list[str] = []
     notes: list[str] = []
     return (
-        read_index(target, verify=verify, warn=warnings.append, inform=notes.append),
+        read_index(target, verify=verify, warn=warnings.append, inform=notes.append).index,
         warnings,
         notes,
     )

@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from collectsync.index import SyncIndex
 from collectsync.records import Entry
-from collectsync.remote.s3 import with_retries
+from collectsync.remote.s3_config import with_retries
 from tests.conftest import INDEX_KEY, LOCATION, MANIFEST_KEY, Project, RequestLog, run_command
 from tests.faultproxy import Action, through_proxy
 
@@ -92,7 +92,9 @@ def test_access_denied_names_the_bucket_never_the_secret(
 
     assert str(caught.value) == (
         f"Access to bucket '{project.bucket}' was denied (AccessDenied) for "
-        f"'{INDEX_KEY}'; check the credentials and the bucket's policy."
+        f"'{INDEX_KEY}'; check the credentials (AWS_S3_ACCESS_KEY_ID and "
+        "AWS_S3_SECRET_ACCESS_KEY, or the storage's access_key and secret_key) and the "
+        "bucket's policy."
     )
     assert secret not in str(caught.value)
     assert list(staging_parent.iterdir()) == []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -23,7 +22,14 @@ from collectsync.plan import Plan, make_plan
 from collectsync.progress import Bar
 from collectsync.prune import prune
 from collectsync.publish import UploadFailed, apply_plan
-from collectsync.record import Target, read_index, save_partial_record, with_partial_record
+from collectsync.record import (
+    Record,
+    Target,
+    confirmed,
+    read_index,
+    save_partial_record,
+    with_partial_record,
+)
 from collectsync.records import Source, StagedFile, StagedSet
 from collectsync.remote import build_remote_storage, manifest_remote, open_remote
 from collectsync.report import (
@@ -63,16 +69,16 @@ class Deploy:
 
     def run(self) -> str:
         started = time.monotonic()
-        index, inputs = self.read_record_and_fingerprint()
+        record, inputs = self.read_record_and_fingerprint()
         staging_wanted = self.request.force_sync or self.request.keep_local or self.request.verify
-        if not staging_wanted and inputs.fingerprint == index.fingerprint:
+        if not staging_wanted and inputs.fingerprint == record.index.fingerprint:
             # What Django's collect() would have said, had staging run.
             for path in inputs.conflicts:
                 self.console.log(found_another_file(path), level=CONFLICT_LOG_LEVEL)
             pruning = self.request.keep_deploys is not None
-            live = with_partial_record(self.target, index) if pruning else index
+            live = with_partial_record(self.target, record.index) if pruning else record.index
             return self.report(Outcome(inputs, None, self.prune(live), {}), started)
-        index = with_partial_record(self.target, index)
+        index = with_partial_record(self.target, record.index)
         limit_allocator()  # before staging and uploading start their threads
         staging_started = time.monotonic()
         compressor = compressor_identity()
@@ -86,9 +92,7 @@ class Deploy:
             background_uploads(
                 self.target.content,
                 workers=self.request.workers,
-                is_new=lambda name: (
-                    index.knows_nothing_of(name) and name not in self.target.own_names
-                ),
+                is_new=lambda name: record.is_new(name) and name not in self.target.own_names,
             ) as early,
         ):
             staged = stage(
@@ -104,19 +108,18 @@ class Deploy:
             )
             self.target.refuse_own_names(staged.files)
             retiring = selection.retiring if selection else None
-            plan = self.plan(staged, index, early, retiring=retiring, compressor=compressor)
+            record = dataclasses.replace(record, index=index)
+            plan = self.plan(staged, record, early, retiring=retiring, compressor=compressor)
             upload_started = time.monotonic()
             if self.request.keep_local:
                 self.console.log(f"Staged files kept in '{root}'.", level=0)
             live = self.publish(plan, index, inputs, compressor, staged.sources)
         deleted = self.prune(live)
-        seconds = {
-            "staging": upload_started - staging_started,
-            "upload": time.monotonic() - upload_started,
-        }
+        upload = time.monotonic() - upload_started
+        seconds = {"staging": upload_started - staging_started, "upload": upload}
         return self.report(Outcome(inputs, plan, deleted, seconds), started)
 
-    def read_record_and_fingerprint(self) -> tuple[SyncIndex, Inputs]:
+    def read_record_and_fingerprint(self) -> tuple[Record, Inputs]:
         # Reading the index is mostly waiting for the remote, reading the sources mostly disk
         # and hashlib, which let go of the GIL: side by side, the no-change path is sooner done.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="collectsync-index") as reader:
@@ -145,7 +148,7 @@ class Deploy:
     def plan(
         self,
         staged: StagedSet,
-        index: SyncIndex,
+        record: Record,
         early: BackgroundUploads,
         *,
         retiring: list[str] | None,
@@ -153,8 +156,10 @@ class Deploy:
     ) -> Plan:
         uploaded_early, failures = early.finish()
         if failures:
-            save_partial_record(self.target, index, uploaded_early, compressor=compressor)
+            save_partial_record(self.target, record.index, uploaded_early, compressor=compressor)
             raise UploadFailed(failures)
+        workers = self.request.workers
+        index, unverifiable = confirmed(self.target, record, staged, compressor, workers)
         return make_plan(
             staged,
             index,
@@ -162,6 +167,7 @@ class Deploy:
             uploaded_early={f.name: f.md5 for f in uploaded_early},
             retiring=retiring,
             compressor=compressor,
+            unverifiable=unverifiable,
         )
 
     def publish(
@@ -229,15 +235,11 @@ class Deploy:
         outcome.seconds["total"] = time.monotonic() - started
         outcome = dataclasses.replace(outcome, throttling=self.target.content.weather.summary())
         if self.request.json_report:
-            requests = Counter(self.target.content.requests)
-            manifest = self.target.manifest
-            if manifest is not None and manifest is not self.target.content:
-                requests.update(manifest.requests)
             write_json_report(
                 self.request.json_report,
                 outcome,
                 destination=self.destination,
-                requests=dict(requests),
+                requests=self.target.requests(),
                 dry_run=self.request.dry_run,
             )
         return summary(

@@ -28,6 +28,9 @@ class Plan:
     stale_variants: list[str] = field(default_factory=list)
     """Remote ``.br``/``.gz`` variants of unhashed names that this staging no longer gives
     them: deleted before those names are overwritten, since they hold the old bytes."""
+    unverifiable: list[str] = field(default_factory=list)
+    """Remote files, adopted or verified from a listing, that nothing the remote keeps could
+    show unchanged (no MD5 ETag, no checksum): uploaded again."""
 
     @property
     def staged_content(self) -> list[StagedFile]:
@@ -57,9 +60,10 @@ def make_plan(
     uploaded_early: Mapping[str, str] | None = None,
     retiring: list[str] | None = None,
     compressor: str | None = None,
+    unverifiable: list[str] | None = None,
 ) -> Plan:
     """``uploaded_early`` maps what was uploaded during staging to the md5 it had;
-    ``retiring`` is the incremental stage's (see Plan)."""
+    ``retiring`` and ``unverifiable`` are as in Plan."""
     uploaded_early = uploaded_early or {}
     stale = stale_variants(staged, index)
     # Such a name is overwritten only after its stale variants are gone, with the changed ones.
@@ -88,6 +92,7 @@ def make_plan(
         compression_skipped=staged.compression_skipped,
         early=early,
         stale_variants=stale,
+        unverifiable=unverifiable or [],
     )
 
 

@@ -10,7 +10,7 @@ from collectsync.interrupts import checkpoint
 from collectsync.plan import Plan
 from collectsync.record import Target, save_partial_record, write_index
 from collectsync.records import Source, StagedFile
-from collectsync.upload import Failure, upload_parallel
+from collectsync.upload import REFUSALS_BEFORE_STOP, Failure, upload_parallel
 
 
 class UploadFailed(DeployError):
@@ -20,6 +20,14 @@ class UploadFailed(DeployError):
         lost = next((f.error for f in failures if isinstance(f.error, ConnectionLost)), None)
         if lost is not None:
             super().__init__(str(lost))  # one sentence, not one per file never tried
+            return
+        refused = [f for f in failures if f.refused]
+        if len(refused) >= REFUSALS_BEFORE_STOP:
+            super().__init__(
+                f"Stopped uploading after {len(refused)} files were refused, the first "
+                f"'{refused[0].file.name}': {str(refused[0].error).rstrip('.')}. Nothing was "
+                "switched: the manifest and the sync index are unchanged."
+            )
             return
         super().__init__(
             f"{len(failures)} file{'s' if len(failures) != 1 else ''} failed to upload; "

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from collectsync.errors import ConcurrentUpdate, DeployError, RemoteError
 from collectsync.index import SyncIndex
 from collectsync.index_format import CorruptIndex
-from collectsync.records import StagedFile
+from collectsync.records import Entry, Listed, StagedFile, StagedSet
 from collectsync.remote.base import Remote
 
 MERGE_ATTEMPTS = 3
@@ -30,6 +31,13 @@ class Target:
         """What a failed deploy did upload, so that a rerun need not upload it again."""
         return f"{self.index_name}.partial"
 
+    def requests(self) -> dict[str, int]:
+        """Requests made so far, by operation, the manifest's remote included."""
+        requests = Counter(self.content.requests)
+        if self.manifest is not None and self.manifest is not self.content:
+            requests.update(self.manifest.requests)
+        return dict(requests)
+
     @property
     def own_names(self) -> set[str]:
         return {self.index_name, self.partial_name}
@@ -43,13 +51,26 @@ class Target:
             )
 
 
+@dataclass(frozen=True)
+class Record:
+    index: SyncIndex
+    listing: dict[str, Listed] | None = None
+    """The listing the index was rebuilt from or checked against, if it was."""
+
+    def is_new(self, name: str) -> bool:
+        """Whether the remote has nothing under ``name``, as far as the record can tell."""
+        return self.index.knows_nothing_of(name) and (
+            self.listing is None or name not in self.listing
+        )
+
+
 def read_index(
     target: Target,
     *,
     verify: bool,
     warn: Callable[[str], None],
     inform: Callable[[str], None],
-) -> SyncIndex:
+) -> Record:
     """The remote record; rebuilt from a listing when missing or unusable, checked if asked."""
     data = target.content.read(target.index_name)
     index = None
@@ -62,12 +83,12 @@ def read_index(
                 f"unusable ({error}); it will be rebuilt."
             )
     if index is not None and not verify:
-        return index
+        return Record(index)
     listing = target.content.listing()
     if listing is None:
-        return index or SyncIndex()
+        return Record(index or SyncIndex())
     if index is not None:
-        return index.verified(listing)
+        return Record(index.verified(listing), listing)
     same_remote = target.manifest is target.content
     own_names = {target.index_name, target.partial_name}
     rebuilt = SyncIndex.from_listing(
@@ -78,7 +99,38 @@ def read_index(
             f"No usable sync index in {target.content.destination}: compared the staged "
             f"files with a listing of its {len(listing)} objects instead."
         )
-    return rebuilt
+    return Record(rebuilt, listing)
+
+
+def confirmed(
+    target: Target, record: Record, staged: StagedSet, compressor: str, workers: int
+) -> tuple[SyncIndex, list[str]]:
+    """The record's index, vouching as well for the staged files that the listing showed
+    under their names and size but could not vouch for (see Remote.confirm) and that the
+    remote shows to hold the same bytes; and the names it could not tell about."""
+    index, listing = record.index, record.listing
+    if listing is None:
+        return index, []
+    manifest = staged.manifest if target.manifest is target.content else None
+
+    def doubtful(file: StagedFile) -> bool:
+        listed = listing.get(file.name)
+        if listed is None or listed.size != file.size or listed.md5 == file.md5:
+            return False
+        return not (
+            index.holds_manifest(file) if file is manifest else index.holds(file, compressor)
+        )
+
+    candidates = [f for f in [*staged.files, *([manifest] if manifest else [])] if doubtful(f)]
+    held, unknown = target.content.confirm(candidates, workers=workers)
+    # Entries for this deploy's plan alone: its record is written from what was staged.
+    entries = {f.name: Entry(f.md5, f.size) for f in candidates if f.name in held}
+    if manifest is not None and manifest.name in entries:
+        entry = entries.pop(manifest.name)
+        index = dataclasses.replace(index, manifest_name=manifest.name, manifest=entry)
+    if entries:
+        index = dataclasses.replace(index, files={**dict(index.files.items()), **entries})
+    return index, unknown
 
 
 def with_partial_record(target: Target, index: SyncIndex) -> SyncIndex:
@@ -112,6 +164,8 @@ def save_partial_record(
 
     The whole record, not just the changes, so that it can also forget deleted files.
     """
+    if not uploaded and not deleted:
+        return  # nothing that a partial record written before, if any, doesn't say
     partial = index.without(deleted or []).updated(
         uploaded, None, compressor=compressor, finished=False
     )

@@ -92,6 +92,12 @@ def staged_summary(plan: Plan, destination: str, *, dry_run: bool) -> str:
             f" (compression skipped for {plural(plan.compression_skipped, 'file')} whose"
             " variants are remote)"
         )
+    if plan.unverifiable:
+        count = len(plan.unverifiable)
+        text += (
+            f", {count} uploaded again only because the remote keeps no checksum that shows "
+            f"whether {'it' if count == 1 else 'they'} changed"
+        )
     if plan.reused:
         text += f", {plan.reused} reused from the last deploy without staging"
     if plan.stale_variants:
@@ -155,6 +161,7 @@ def write_json_report(
         "deleted_files": 0 if deleted is None or dry_run else len(deleted),
         "planned_deletions": None if deleted is None else len(deleted),
         "deleted_variants": len(plan.stale_variants) if plan and not dry_run else 0,
+        "unverifiable_files": plan.unverifiable if plan else [],
         "seconds": {name: round(value, 3) for name, value in outcome.seconds.items()},
         "requests": dict(sorted(requests.items())),
         "throttling": None if outcome.throttling is None else asdict(outcome.throttling),

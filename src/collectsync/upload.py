@@ -9,11 +9,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from collectsync.errors import ConcurrentUpdate, ConnectionLost, RemoteError, TransientError
 from collectsync.records import StagedFile
 from collectsync.remote.base import Remote
 
 LOST_CHECK = 1.0
 """Seconds between looks at whether the connection counts as lost, while waiting."""
+REFUSALS_BEFORE_STOP = 5
+"""Uploads refused for good (access denied, a header the service doesn't implement) after
+which the others are not tried: retrying can't fix what the remote refuses outright."""
 QUEUED_PER_WORKER = 4
 """How many files may wait per worker: a queued upload costs ~2 KB, so 80,000 at once would
 cost 160 MB, while a short queue keeps every worker busy all the same."""
@@ -23,6 +27,12 @@ cost 160 MB, while a short queue keeps every worker busy all the same."""
 class Failure:
     file: StagedFile
     error: BaseException
+
+    @property
+    def refused(self) -> bool:
+        """Whether the remote refused the upload for good: no later round would succeed."""
+        passing = (TransientError, ConnectionLost, ConcurrentUpdate)
+        return isinstance(self.error, RemoteError) and not isinstance(self.error, passing)
 
 
 class UploadPool:
@@ -88,8 +98,10 @@ class UploadPool:
             if error is None:
                 self.uploaded.append(staged)
                 self._on_uploaded(staged)
-            else:
-                self.failures.append(Failure(staged, error))
+                return
+            self.failures.append(Failure(staged, error))
+            if sum(failure.refused for failure in self.failures) >= REFUSALS_BEFORE_STOP:
+                self._stopping.set()  # the files still queued are not tried
 
     def _upload_in_rounds(self, staged: StagedFile) -> BaseException | None:
         """Write ``staged``, again in later rounds while it fails on something that passes;

@@ -38,6 +38,11 @@ class Remote(Protocol):
     def names(self) -> set[str]:
         """The name of every object under the location."""
 
+    def confirm(self, files: list[StagedFile], *, workers: int) -> tuple[set[str], list[str]]:
+        """Of ``files``, whose objects the listing showed but could not vouch for (an S3 ETag
+        that may not be an MD5), the names of those the remote shows to hold the staged
+        bytes, and the names of those it keeps nothing about that could tell."""
+
     def delete(self, names: list[str]) -> None:
         """Delete these objects; raise RemoteError naming the first that could not be."""
 

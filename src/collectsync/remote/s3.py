@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import mimetypes
 import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from collectsync.conf import conf
@@ -18,6 +17,8 @@ from collectsync.errors import ConcurrentUpdate, RemoteError
 from collectsync.records import Listed, StagedFile
 from collectsync.remote.base import join_key
 from collectsync.remote.s3_attempts import AttemptWatcher
+from collectsync.remote.s3_checksums import holds
+from collectsync.remote.s3_config import for_endpoint, new_client, with_retries, write_parameters
 from collectsync.remote.s3_errors import (
     MISSING_OBJECT_CODES,
     UNSUPPORTED_CODES,
@@ -46,13 +47,17 @@ class S3Remote:
         self._session = storage._create_session()
         self._session_lock = threading.Lock()
         self._clients = threading.local()
-        self._client_config = with_retries(storage.client_config)
+        self._client_config = for_endpoint(
+            with_retries(storage.client_config), storage.endpoint_url
+        )
         self.weather = Weather.from_settings(self.destination)
         self._watcher = AttemptWatcher(self.weather)
         self.requests: Counter[str] = Counter()
         self._requests_lock = threading.Lock()
         self._etags: dict[str, str | None] = {}
         """The ETag of each object as last read or written here; None: it was absent."""
+        self._checksum_mode = True
+        """Whether to ask for S3's additional checksums: False once the service refused."""
 
     def _count(self, operation: str) -> None:
         with self._requests_lock:
@@ -66,14 +71,7 @@ class S3Remote:
         client: S3Client | None = getattr(self._clients, "client", None)
         if client is None:
             with self._session_lock:  # creating clients from one session is not thread-safe
-                client = self._session.client(
-                    "s3",
-                    region_name=self._storage.region_name,
-                    use_ssl=self._storage.use_ssl,
-                    endpoint_url=self._storage.endpoint_url,
-                    config=self._client_config,
-                    verify=self._storage.verify,
-                )
+                client = new_client(self._session, self._storage, self._client_config)
             self._watcher.watch(client)
             self._clients.client = client
         return client
@@ -118,6 +116,38 @@ class S3Remote:
 
     def names(self) -> set[str]:
         return set(self.listing())
+
+    def confirm(self, files: list[StagedFile], *, workers: int) -> tuple[set[str], list[str]]:
+        """Of files whose objects a listing could not vouch for, the names of those holding
+        the staged bytes, and of those whose objects keep nothing that can tell."""
+        if not files:
+            return set(), []
+        with ThreadPoolExecutor(min(workers, len(files)), "collectsync-head") as pool:
+            answers = dict(pool.map(self._holds, files))
+        held = {name for name, answer in answers.items() if answer}
+        return held, [name for name, answer in answers.items() if answer is None]
+
+    def _holds(self, staged: StagedFile) -> tuple[str, bool | None]:
+        head = self._head(staged.name)
+        return staged.name, False if head is None else holds(head, staged)
+
+    @in_rounds
+    def _head(self, name: str) -> dict[str, Any] | None:
+        key = join_key(self.location, name)
+        self._count("HEAD")
+        mode: Any = {"ChecksumMode": "ENABLED"} if self._checksum_mode else {}
+        try:
+            return dict(self._client().head_object(Bucket=self.bucket, Key=key, **mode))
+        except ClientError as error:
+            code = error_code(error)
+            if code in MISSING_OBJECT_CODES:
+                return None
+            if mode and code in {"InvalidArgument", "400", *UNSUPPORTED_CODES}:
+                self._checksum_mode = False  # a service without S3's additional checksums
+                return self._head(name)
+            raise remote_error(error, self.bucket, key) from error
+        except BotoCoreError as error:
+            raise remote_error(error, self.bucket, key) from error
 
     @in_rounds
     def delete(self, names: list[str]) -> None:
@@ -185,6 +215,7 @@ class S3Remote:
     ) -> str:
         # ContentMD5 makes S3 reject a body that was corrupted on the way.
         content_md5 = base64.b64encode(bytes.fromhex(md5)).decode()
+        parameters = write_parameters(self._storage, key, cache_control, md5)
         self._count("PUT")
         try:
             response = self._client().put_object(
@@ -192,7 +223,7 @@ class S3Remote:
                 Key=key,
                 Body=body,
                 ContentMD5=content_md5,
-                **self.write_parameters(key, cache_control),
+                **parameters,
                 **(conditions or {}),  # type: ignore[arg-type]
             )
         except ClientError as error:
@@ -202,44 +233,14 @@ class S3Remote:
                 ) from error
             if conditions and error_code(error) in UNSUPPORTED_CODES:
                 raise  # write_bytes retries without the conditions
+            if "ACL" in parameters and error_code(error) in UNSUPPORTED_CODES:
+                raise RemoteError(
+                    f"The S3 service of bucket '{self.bucket}' does not implement ACLs: it "
+                    f"refused '{key}' with the ACL '{parameters['ACL']}' ({error_code(error)}); "
+                    "set AWS_DEFAULT_ACL = None (or the storage's default_acl) and rerun."
+                ) from error
             raise remote_error(error, self.bucket, key) from error
         except BotoCoreError as error:
             raise remote_error(error, self.bucket, key) from error
         etag: str = response["ETag"]
         return etag
-
-    def write_parameters(self, key: str, cache_control: str | None = None) -> dict[str, Any]:
-        """The parameters django-storages itself would send for ``key``, and a cache policy.
-
-        The storage's own CacheControl (``AWS_S3_OBJECT_PARAMETERS``) wins over ours.
-        """
-        params: dict[str, Any] = dict(self._storage.get_object_parameters(key))
-        if cache_control and "CacheControl" not in params:
-            params["CacheControl"] = cache_control
-        if "ContentType" not in params:
-            content_type, encoding = mimetypes.guess_type(key)
-            params["ContentType"] = content_type or self._storage.default_content_type
-            if encoding:
-                params["ContentEncoding"] = encoding
-        if "ACL" not in params and self._storage.default_acl:
-            params["ACL"] = self._storage.default_acl
-        return params
-
-
-def with_retries(config: Config | None) -> Config:
-    """The storage's client config, with retries and timeouts where it sets none itself.
-
-    botocore's standard mode retries connection errors, timeouts, 5xx answers and throttling,
-    with exponential backoff and jitter. Its own timeouts (60 s) would let one hung connection
-    hold a worker for minutes.
-    """
-    config = config or Config()
-    chosen = getattr(config, "_user_provided_options", {})
-    ours: dict[str, Any] = {}
-    if getattr(config, "retries", None) is None:
-        ours["retries"] = {"mode": "standard", "total_max_attempts": conf.MAX_ATTEMPTS}
-    if "connect_timeout" not in chosen:
-        ours["connect_timeout"] = conf.CONNECT_TIMEOUT
-    if "read_timeout" not in chosen:
-        ours["read_timeout"] = conf.READ_TIMEOUT
-    return config.merge(Config(**ours)) if ours else config

@@ -39,6 +39,14 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", "Unknown"))
 
 
+CHECKSUM_HEADERS = ("x-amz-checksum", "x-amz-sdk-checksum", "x-amz-trailer", "aws-chunked")
+"""What a service names when it refuses boto3's integrity checksums."""
+CHECKSUM_CONFIG = (
+    'AWS_S3_CLIENT_CONFIG = Config(request_checksum_calculation="when_required", '
+    'response_checksum_validation="when_required")'
+)
+
+
 def explain(error: Exception, bucket: str, key: str) -> str:
     if isinstance(error, NoCredentialsError):
         return (
@@ -57,14 +65,25 @@ def explain(error: Exception, bucket: str, key: str) -> str:
             return (
                 f"The bucket '{bucket}' does not exist; create it or fix AWS_STORAGE_BUCKET_NAME."
             )
+        message = str(details.get("Message", ""))
+        if code in ("InvalidArgument", "400") and any(h in message for h in CHECKSUM_HEADERS):
+            return (
+                f"The S3 service of bucket '{bucket}' refused boto3's integrity checksums for "
+                f"'{key}' ({message.rstrip('.')}); set {CHECKSUM_CONFIG} (or the storage's "
+                "client_config) and rerun."
+            )
+        if code == "InvalidAccessKeyId":
+            return (
+                f"The access key is not known to the S3 service of bucket '{bucket}' "
+                f"({code}); check AWS_S3_ACCESS_KEY_ID (or the storage's access_key) and rerun."
+            )
         if code in DENIED_CODES:
             return (
                 f"Access to bucket '{bucket}' was denied ({code}) for '{key}'; check "
-                "the credentials and the bucket's policy."
+                "the credentials (AWS_S3_ACCESS_KEY_ID and AWS_S3_SECRET_ACCESS_KEY, or the "
+                "storage's access_key and secret_key) and the bucket's policy."
             )
-        return (
-            f"S3 refused '{key}' in bucket '{bucket}': {code} {details.get('Message', '')}".rstrip()
-        )
+        return f"S3 refused '{key}' in bucket '{bucket}': {code} {message}".rstrip()
     return f"S3 request for '{key}' in bucket '{bucket}' failed: {error}"
 
 
