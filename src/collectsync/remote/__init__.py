@@ -56,9 +56,21 @@ def open_remote(storage: Storage, *, fresh: Callable[[], Storage] | None = None)
         from collectsync.remote.s3 import S3Remote
 
         return S3Remote(storage)
+    if is_instance_of(storage, "storages.backends.gcloud", "GoogleCloudStorage"):
+        from collectsync.remote.gcs import GoogleCloudRemote
+
+        return GoogleCloudRemote(storage)
     from collectsync.remote.django import StorageRemote
 
     return StorageRemote(storage, fresh=fresh)
+
+
+def is_instance_of(storage: Storage, module: str, name: str) -> bool:
+    """Whether ``storage`` is a ``module.name``, without importing a client library that a
+    project which doesn't use it may not have installed."""
+    return any(
+        kind.__module__ == module and kind.__name__ == name for kind in type(storage).__mro__
+    )
 
 
 def manifest_remote(storage: Storage, remote: Remote) -> tuple[Remote, str] | None:

@@ -1,0 +1,143 @@
+"""The Google Cloud Storage remote against the emulator: one request per upload, listings that
+carry MD5s, and the storage's own settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import pytest
+from google.cloud import storage as gcs
+
+from tests.conftest import run_command, stock_whitenoise_tree
+from tests.emulated import ANONYMOUS, Emulated, google_bucket
+from tests.faultproxy import FaultProxy
+from tests.settings import GCS_ENDPOINT
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings as SettingsWrapper
+
+INDEX = "static/.collectsync-index.json"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@pytest.fixture
+def bucket(static_source: Path, settings: SettingsWrapper) -> Iterator[Emulated]:
+    with google_bucket() as emulated:
+        settings.STATICFILES_DIRS = [str(static_source)]
+        settings.STORAGES = emulated.storages(location="static")
+        yield emulated
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    """Every request to the emulator, through a proxy that passes them all."""
+    endpoint = urlsplit(GCS_ENDPOINT)
+    assert endpoint.hostname is not None
+    assert endpoint.port is not None
+    proxy = FaultProxy(endpoint.hostname, endpoint.port, lambda *_: "pass")
+    with proxy.running():
+        monkeypatch.setenv("STORAGE_EMULATOR_HOST", proxy.endpoint)
+        yield proxy
+
+
+def requests_by_method(proxy: FaultProxy) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for (method, _), seen in proxy.attempts.items():
+        counts[method] = counts.get(method, 0) + seen
+    return counts
+
+
+def stock(settings: SettingsWrapper, root: Path) -> dict[str, bytes]:
+    return {f"static/{name}": data for name, data in stock_whitenoise_tree(settings, root).items()}
+
+
+def client() -> gcs.Client:
+    return gcs.Client(project="test", credentials=ANONYMOUS)
+
+
+def test_one_request_per_upload_and_one_when_nothing_changed(
+    bucket: Emulated, settings: SettingsWrapper, tmp_path: Path, counted: FaultProxy
+) -> None:
+    run_command("--noinput")
+
+    deployed = requests_by_method(counted)
+    expected = stock(settings, tmp_path / "stock")
+    assert {key: bucket.read(key) for key in expected} == expected
+    # The index, a listing of the empty bucket and the record of a failed deploy read; then
+    # one POST per object, and the index.
+    assert deployed == {"GET": 3, "POST": len(expected) + 1}
+
+    counted.attempts.clear()
+    run_command("--noinput")
+
+    assert requests_by_method(counted) == {"GET": 1}
+
+
+def test_headers_follow_the_cache_policy_and_the_storages_own_parameters(
+    bucket: Emulated, settings: SettingsWrapper
+) -> None:
+    run_command("--noinput")
+
+    blobs = {blob.name: blob for blob in client().list_blobs(bucket.name)}
+    manifest = blobs["static/staticfiles.json"]
+    hashed = next(
+        blob for name, blob in blobs.items() if name.endswith(".css.br") and name.count(".") == 3
+    )
+    assert (hashed.content_type, hashed.content_encoding, hashed.cache_control) == (
+        "text/css",
+        "br",
+        IMMUTABLE,
+    )
+    assert manifest.cache_control == "public, max-age=300"
+    assert blobs["static/css/site.css.gz"].content_encoding == "gzip"
+
+    settings.STORAGES = bucket.storages(
+        location="static", object_parameters={"cache_control": "no-cache"}
+    )
+    run_command("--noinput", "--force-sync")
+
+    assert {blob.cache_control for blob in client().list_blobs(bucket.name)} - {None} == {
+        "no-cache"
+    }
+
+
+def test_taking_over_a_bucket_uploads_only_what_is_missing_or_different(
+    bucket: Emulated, settings: SettingsWrapper, tmp_path: Path, counted: FaultProxy
+) -> None:
+    expected = stock(settings, tmp_path / "stock")
+    missing, altered = "static/js/app.js", "static/css/theme.css"
+    other_tool = client().bucket(bucket.name)
+    for key, data in expected.items():
+        if key != missing:
+            other_tool.blob(key).upload_from_string(
+                data.replace(b"margin", b"MARGIN") if key == altered else data
+            )
+    counted.attempts.clear()
+
+    out, _ = run_command("--noinput", "--verbosity", "2")
+
+    deployed = requests_by_method(counted)
+    uploaded = {
+        line[len("Uploaded '") : -1] for line in out.splitlines() if line.startswith("Uploaded '")
+    }
+    assert uploaded == {"js/app.js", "css/theme.css"}
+    assert {key: bucket.read(key) for key in expected} == expected
+    assert deployed == {"GET": 3, "POST": 3}
+
+
+def test_verify_reuploads_what_was_altered_behind_its_back(
+    bucket: Emulated, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    run_command("--noinput")
+    expected = stock(settings, tmp_path / "stock")
+    altered = "static/css/site.css"
+    client().bucket(bucket.name).blob(altered).upload_from_string(b"/* not what was staged */")
+
+    out, _ = run_command("--noinput", "--verify", "--verbosity", "2")
+
+    assert "Uploaded 'css/site.css'" in out
+    assert sum(line.startswith("Uploaded '") for line in out.splitlines()) == 1
+    assert bucket.read(altered) == expected[altered]
