@@ -13,6 +13,7 @@ LocalStack behaves otherwise: it refuses some requests itself and reshapes the a
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import threading
 import time
@@ -36,8 +37,14 @@ Headers = list[tuple[str, str]]
 class Service(Protocol):
     """How a real S3 service differs from LocalStack."""
 
-    def refusal(self, method: str, key: str, headers: Headers) -> tuple[int, bytes] | None:
-        """The status and body the service answers instead of doing the request, if any."""
+    def exclusive(self, method: str, path: str) -> bool:
+        """Whether the request must be checked and done with no other request in between."""
+
+    def refusal(
+        self, method: str, path: str, headers: Headers, body: bytes
+    ) -> tuple[int, str, bytes] | None:
+        """The status, content type and body the service answers instead of doing the
+        request, if any."""
 
     def upstream(self, headers: Headers) -> Headers:
         """The request's headers as LocalStack should see them."""
@@ -83,6 +90,7 @@ class FaultProxy:
         self.in_flight = 0
         """Requests being handled right now, the one asking ``decide`` included."""
         self._lock = threading.Lock()
+        self._service_lock = threading.Lock()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -108,14 +116,8 @@ class FaultProxy:
                     proxy.attempts[(self.command, key)] += 1
                     attempt = proxy.attempts[(self.command, key)]
                 action = proxy.decide(self.command, key, attempt)
-                service = proxy.service
-                refusal = (
-                    service.refusal(self.command, key, self.headers.items()) if service else None
-                )
-                if refusal is not None and action == "pass":
-                    with proxy._lock:
-                        proxy.refused.append((self.command, key))
-                    self.answer(refusal[0], [("Content-Type", "application/xml")], refusal[1])
+                if action == "pass" and proxy.service is not None:
+                    self.as_the_service(proxy.service, key, body)
                     return
                 if action != "pass":
                     proxy.faults.append((self.command, key, action))
@@ -134,6 +136,20 @@ class FaultProxy:
                     if action == "slow":
                         time.sleep(proxy.slow_seconds)
                     self.forward(body)
+
+            def as_the_service(self, service: Service, key: str, body: bytes) -> None:
+                """Refuse what the service would, else forward; a request that must see and
+                change the store in one step has the service to itself meanwhile."""
+                alone = service.exclusive(self.command, self.path)
+                with proxy._service_lock if alone else contextlib.nullcontext():
+                    refusal = service.refusal(self.command, self.path, self.headers.items(), body)
+                    if refusal is None:
+                        self.forward(body)
+                        return
+                with proxy._lock:
+                    proxy.refused.append((self.command, key))
+                status, content_type, data = refusal
+                self.answer(status, [("Content-Type", content_type)], data)
 
             def forward(self, body: bytes) -> None:
                 upstream = http.client.HTTPConnection(upstream_host, upstream_port, timeout=30)

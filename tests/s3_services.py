@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from tests.faultproxy import Headers
 
+XML = "application/xml"
 ETAG_IN_LISTING = re.compile(
     rb"<ETag>(&quot;|&#34;|\")?([0-9a-f]{32}(?:-\d+)?)(&quot;|&#34;|\")?</ETag>"
 )
@@ -25,7 +26,12 @@ def error(code: str, message: str) -> bytes:
 class Plain:
     """LocalStack as it is."""
 
-    def refusal(self, method: str, key: str, headers: Headers) -> tuple[int, bytes] | None:
+    def exclusive(self, method: str, path: str) -> bool:
+        return False
+
+    def refusal(
+        self, method: str, path: str, headers: Headers, body: bytes
+    ) -> tuple[int, str, bytes] | None:
         return None
 
     def upstream(self, headers: Headers) -> Headers:
@@ -88,27 +94,31 @@ class Backblaze(Plain):
     """Backblaze B2's S3-compatible API: it refuses the integrity headers boto3 sends since
     1.36 (a request checksum, its algorithm, asking for checksums back)."""
 
-    def refusal(self, method: str, key: str, headers: Headers) -> tuple[int, bytes] | None:
+    def refusal(
+        self, method: str, path: str, headers: Headers, body: bytes
+    ) -> tuple[int, str, bytes] | None:
         for name, _ in headers:
             lowered = name.lower()
             if lowered.startswith("x-amz-checksum-") or lowered == "x-amz-sdk-checksum-algorithm":
                 message = f"Unsupported header '{lowered}' received for this API call."
-                return 400, error("InvalidArgument", message)
+                return 400, XML, error("InvalidArgument", message)
         return None
 
 
 class Cloudflare(Plain):
     """Cloudflare R2: no ACLs, and no aws-chunked bodies with trailing checksums."""
 
-    def refusal(self, method: str, key: str, headers: Headers) -> tuple[int, bytes] | None:
+    def refusal(
+        self, method: str, path: str, headers: Headers, body: bytes
+    ) -> tuple[int, str, bytes] | None:
         values = {name.lower(): value for name, value in headers}
         if "x-amz-acl" in values:
             message = f"Header 'x-amz-acl' with value '{values['x-amz-acl']}' not implemented"
-            return 501, error("NotImplemented", message)
+            return 501, XML, error("NotImplemented", message)
         chunked = "aws-chunked" in values.get("content-encoding", "")
         if chunked or values.get("x-amz-content-sha256", "").startswith("STREAMING-"):
             message = (
                 "The request signature we calculated does not match the signature you provided."
             )
-            return 403, error("SignatureDoesNotMatch", message)
+            return 403, XML, error("SignatureDoesNotMatch", message)
         return None

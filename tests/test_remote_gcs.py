@@ -3,17 +3,23 @@ carry MD5s, and the storage's own settings."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.management.base import CommandError
 from google.cloud import storage as gcs
 
+from collectsync.index import SyncIndex
+from collectsync.records import Entry
 from tests.conftest import run_command, stock_whitenoise_tree
 from tests.emulated import ANONYMOUS, Emulated, google_bucket
-from tests.faultproxy import FaultProxy
+from tests.faultproxy import Action, Decide, FaultProxy
+from tests.gcs_service import GenerationPreconditions
 from tests.settings import GCS_ENDPOINT
 
 if TYPE_CHECKING:
@@ -31,15 +37,23 @@ def bucket(static_source: Path, settings: SettingsWrapper) -> Iterator[Emulated]
         yield emulated
 
 
-@pytest.fixture
-def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
-    """Every request to the emulator, through a proxy that passes them all."""
+@contextmanager
+def through_proxy(monkeypatch: pytest.MonkeyPatch, decide: Decide) -> Iterator[FaultProxy]:
+    """Every request to the emulator through the fault proxy, Cloud Storage's preconditions
+    played by it (gcs_service.py)."""
     endpoint = urlsplit(GCS_ENDPOINT)
     assert endpoint.hostname is not None
     assert endpoint.port is not None
-    proxy = FaultProxy(endpoint.hostname, endpoint.port, lambda *_: "pass")
+    service = GenerationPreconditions(endpoint.hostname, endpoint.port)
+    proxy = FaultProxy(endpoint.hostname, endpoint.port, decide, service)
     with proxy.running():
         monkeypatch.setenv("STORAGE_EMULATOR_HOST", proxy.endpoint)
+        yield proxy
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
+    with through_proxy(monkeypatch, lambda *_: "pass") as proxy:
         yield proxy
 
 
@@ -55,7 +69,10 @@ def stock(settings: SettingsWrapper, root: Path) -> dict[str, bytes]:
 
 
 def client() -> gcs.Client:
-    return gcs.Client(project="test", credentials=ANONYMOUS)
+    """Another tool's client, straight to the emulator."""
+    return gcs.Client(
+        project="test", credentials=ANONYMOUS, client_options={"api_endpoint": GCS_ENDPOINT}
+    )
 
 
 def test_one_request_per_upload_and_one_when_nothing_changed(
@@ -141,3 +158,64 @@ def test_verify_reuploads_what_was_altered_behind_its_back(
     assert "Uploaded 'css/site.css'" in out
     assert sum(line.startswith("Uploaded '") for line in out.splitlines()) == 1
     assert bucket.read(altered) == expected[altered]
+
+
+def test_a_concurrent_deploy_is_merged_not_overwritten(
+    bucket: Emulated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = SyncIndex({"theirs.css": Entry("1" * 32, 2)}, generation=1)
+    uploads = itertools.count(1)
+
+    def another_deploy_writes_its_index(method: str, key: str, attempt: int) -> Action:
+        if method == "POST" and next(uploads) == 3:
+            client().bucket(bucket.name).blob(INDEX).upload_from_string(theirs.to_bytes())
+        return "pass"
+
+    with through_proxy(monkeypatch, another_deploy_writes_its_index) as proxy:
+        _, err = run_command("--noinput")
+
+    assert "Another deploy updated the sync index in" in err
+    assert [method for method, _ in proxy.refused] == ["POST"]  # the first write of the index
+    written = SyncIndex.from_bytes(bucket.read(INDEX))
+    assert {"theirs.css", "css/theme.css"} <= set(written.files)
+    assert written.generation == 2
+
+
+def test_throttling_and_server_errors_are_retried(
+    bucket: Emulated, settings: SettingsWrapper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploads = itertools.count(1)
+
+    def refuse_some(method: str, key: str, attempt: int) -> Action:
+        return "503" if method == "POST" and next(uploads) in (2, 5, 9) else "pass"
+
+    with through_proxy(monkeypatch, refuse_some) as proxy:
+        out, _ = run_command("--noinput")
+
+    assert [action for _, _, action in proxy.faults] == ["503"] * 3
+    expected = stock(settings, tmp_path / "stock")
+    assert {key: bucket.read(key) for key in expected} == expected
+    assert "requests retried" in out
+
+
+def test_a_storage_without_a_bucket_or_credentials_is_one_sentence(
+    bucket: Emulated, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings.STORAGES = bucket.storages(location="static", bucket_name=None)
+    with pytest.raises(CommandError) as caught:
+        run_command("--noinput")
+    assert str(caught.value) == (
+        "The staticfiles storage names no Google Cloud Storage bucket; set GS_BUCKET_NAME "
+        "(or the storage's bucket_name option)."
+    )
+
+    # No emulator, and credentials that name a file that isn't there: found nowhere.
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing.json"))
+    settings.STORAGES = bucket.storages(location="static", credentials=None)
+    with pytest.raises(CommandError) as caught:
+        run_command("--noinput")
+    assert str(caught.value) == (
+        f"No Google Cloud credentials were found for bucket '{bucket.name}'; set "
+        "GS_CREDENTIALS (or the storage's credentials) or GOOGLE_APPLICATION_CREDENTIALS."
+    )

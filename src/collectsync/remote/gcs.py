@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import google_crc32c
+from django.core.exceptions import ImproperlyConfigured
 from google.api_core.exceptions import NotFound
 from requests.adapters import HTTPAdapter
 
@@ -40,8 +41,13 @@ CONNECTIONS = 64
 
 class GoogleCloudRemote:
     def __init__(self, storage: GoogleCloudStorage) -> None:
+        if not storage.bucket_name:
+            raise ImproperlyConfigured(
+                "The staticfiles storage names no Google Cloud Storage bucket; set "
+                "GS_BUCKET_NAME (or the storage's bucket_name option)."
+            )
         self._storage = storage
-        self.bucket_name: str = storage.bucket_name or ""
+        self.bucket_name: str = storage.bucket_name
         self.location: str = (storage.location or "").strip("/")
         self.weather = Weather.from_settings(self.destination)
         self.requests: Counter[str] = Counter()
@@ -96,9 +102,10 @@ class GoogleCloudRemote:
 
     @in_rounds
     def read(self, name: str) -> bytes | None:
-        blob = self._bucket().blob(join_key(self.location, name))
+        key = join_key(self.location, name)
         self._count("GET")
         with self._failing_as(name):
+            blob = self._bucket().blob(key)
             try:
                 data: bytes = blob.download_as_bytes(
                     raw_download=True, retry=None, timeout=self._timeout()
@@ -137,11 +144,10 @@ class GoogleCloudRemote:
 
     @in_rounds
     def delete(self, names: list[str]) -> None:
-        bucket = self._bucket()
         for name in names:
             self._count("DELETE")
             with self._failing_as(name), contextlib.suppress(NotFound):  # gone already
-                bucket.delete_blob(
+                self._bucket().delete_blob(
                     join_key(self.location, name), retry=None, timeout=self._timeout()
                 )
 
@@ -166,7 +172,8 @@ class GoogleCloudRemote:
         generation: int | None = None,
     ) -> int | None:
         key = join_key(self.location, name)
-        blob = self._bucket().blob(key)
+        with self._failing_as(name):
+            blob = self._bucket().blob(key)
         parameters = dict(self._storage.get_object_parameters(key))
         acl = parameters.pop("acl", self._storage.default_acl)
         content_type, encoding = mimetypes.guess_type(key)
