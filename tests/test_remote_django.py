@@ -1,4 +1,5 @@
-"""Storages other than S3, through Django's storage API, against real emulators."""
+"""Storages other than S3 against real emulators, through Django's storage API (any storage
+without an adapter of its own) and through the Cloud Storage and Azure adapters."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.core.files.storage import FileSystemStorage
 from django.core.management.base import CommandError
 from google.cloud.storage.blob import Blob
 
+from collectsync import remote
 from collectsync.records import StagedFile
 from collectsync.remote.django import StorageRemote
 from tests.conftest import CSS_RULES, run_command, stock_whitenoise_tree, without_time
@@ -27,11 +29,18 @@ if TYPE_CHECKING:
 INDEX = "static/.collectsync-index.json"
 
 
-@pytest.fixture(params=["google", "azure"])
+@pytest.fixture(params=["google", "azure", "google-generic", "azure-generic"])
 def emulated(
-    request: pytest.FixtureRequest, static_source: Path, settings: SettingsWrapper
+    request: pytest.FixtureRequest,
+    static_source: Path,
+    settings: SettingsWrapper,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Emulated]:
-    bucket = google_bucket() if request.param == "google" else azure_container()
+    """A bucket or container, written through collectsync's adapter for it, or (generic)
+    through the storage's public API, as any other Django storage is."""
+    if request.param.endswith("-generic"):
+        monkeypatch.setattr(remote, "is_instance_of", lambda *_: False)
+    bucket = google_bucket() if request.param.startswith("google") else azure_container()
     with bucket as emulated:
         settings.STATICFILES_DIRS = [str(static_source)]
         settings.STORAGES = emulated.storages(location="static")

@@ -60,6 +60,10 @@ def open_remote(storage: Storage, *, fresh: Callable[[], Storage] | None = None)
         from collectsync.remote.gcs import GoogleCloudRemote
 
         return GoogleCloudRemote(storage)
+    if is_instance_of(storage, "storages.backends.azure_storage", "AzureStorage"):
+        from collectsync.remote.azure import AzureRemote
+
+        return AzureRemote(storage)
     from collectsync.remote.django import StorageRemote
 
     return StorageRemote(storage, fresh=fresh)
