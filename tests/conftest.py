@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import boto3
@@ -106,6 +106,17 @@ def bucket_keys(s3: S3Client, bucket: str) -> set[str]:
 def read_object(s3: S3Client, bucket: str, key: str) -> bytes:
     data: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     return data
+
+
+class Deployed(Protocol):
+    """Where a project's static files were deployed, as the differential tests read it."""
+
+    @property
+    def source(self) -> Path: ...
+
+    def object_keys(self) -> set[str]: ...
+
+    def read(self, key: str) -> bytes: ...
 
 
 @dataclass

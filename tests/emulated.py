@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,6 +52,9 @@ class Emulated:
     keys: Callable[[], set[str]]
     read: Callable[[str], bytes]
 
+    def deployed(self, source: Path) -> EmulatedProject:
+        return EmulatedProject(self, source)
+
     def storages(self, **options: Any) -> dict[str, Any]:
         return {
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -59,6 +63,21 @@ class Emulated:
                 "OPTIONS": {self.container_option: self.name, **self.options, **options},
             },
         }
+
+
+@dataclass(frozen=True)
+class EmulatedProject:
+    """A project deploying ``source`` into an emulated bucket, as the differential tests read
+    it (conftest.Deployed)."""
+
+    emulated: Emulated
+    source: Path
+
+    def object_keys(self) -> set[str]:
+        return self.emulated.keys()
+
+    def read(self, key: str) -> bytes:
+        return self.emulated.read(key)
 
 
 def unreachable(service: str, endpoint: str, error: Exception) -> None:

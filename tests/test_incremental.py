@@ -38,6 +38,7 @@ from tests.conftest import (
     INDEX_KEY,
     LOCATION,
     WHITENOISE,
+    Deployed,
     Project,
     RequestLog,
     run_command,
@@ -198,7 +199,7 @@ def edit(tree: Tree) -> tuple[str, str | None]:
     return f"{kind} {name}", None
 
 
-def check_against_full_collect(project: Project, settings: SettingsWrapper, out_dir: Path) -> None:
+def check_against_full_collect(project: Deployed, settings: SettingsWrapper, out_dir: Path) -> None:
     expected = stock_whitenoise_tree(settings, out_dir)
     prefix = f"{LOCATION}/"
     remote = {key.removeprefix(prefix) for key in project.object_keys()}
@@ -215,7 +216,7 @@ def check_against_full_collect(project: Project, settings: SettingsWrapper, out_
 
 
 def deploy_like_full_collect(
-    project: Project, settings: SettingsWrapper, out_dir: Path, must_fail: bool
+    project: Deployed, settings: SettingsWrapper, out_dir: Path, must_fail: bool
 ) -> str:
     if not must_fail:
         out, _ = run_command("--noinput")
@@ -234,7 +235,7 @@ def deploy_like_full_collect(
 
 
 def differential_run(
-    project: Project, settings: SettingsWrapper, tmp_path: Path, seed: int, steps: int
+    project: Deployed, settings: SettingsWrapper, tmp_path: Path, seed: int, steps: int
 ) -> None:
     rng = random.Random(seed)
     shutil.rmtree(project.source)

@@ -20,6 +20,7 @@ from tests.conftest import run_command, stock_whitenoise_tree
 from tests.emulated import AZURITE_CONNECTION, Emulated, azure_container
 from tests.faultproxy import Action, Decide, FaultProxy
 from tests.settings import AZURITE_ENDPOINT
+from tests.test_incremental import differential_run
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
@@ -212,3 +213,14 @@ def test_bad_settings_are_one_sentence(container: Emulated, settings: SettingsWr
         with pytest.raises(CommandError) as caught:
             run_command("--noinput")
         assert str(caught.value) == sentence
+
+
+def test_random_edits_deploy_what_a_full_collect_writes(
+    container: Emulated,
+    settings: SettingsWrapper,
+    static_source: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    steps = int(request.config.getoption("--differential-steps"))
+    differential_run(container.deployed(static_source), settings, tmp_path, seed=4, steps=steps)

@@ -21,6 +21,7 @@ from tests.emulated import ANONYMOUS, Emulated, google_bucket
 from tests.faultproxy import Action, Decide, FaultProxy
 from tests.gcs_service import GenerationPreconditions
 from tests.settings import GCS_ENDPOINT
+from tests.test_incremental import differential_run
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
@@ -219,3 +220,14 @@ def test_a_storage_without_a_bucket_or_credentials_is_one_sentence(
         f"No Google Cloud credentials were found for bucket '{bucket.name}'; set "
         "GS_CREDENTIALS (or the storage's credentials) or GOOGLE_APPLICATION_CREDENTIALS."
     )
+
+
+def test_random_edits_deploy_what_a_full_collect_writes(
+    bucket: Emulated,
+    settings: SettingsWrapper,
+    static_source: Path,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    steps = int(request.config.getoption("--differential-steps"))
+    differential_run(bucket.deployed(static_source), settings, tmp_path, seed=4, steps=steps)
