@@ -86,6 +86,19 @@ def install(tally: Tally) -> None:
 
     setattr(URLLib3Session, "send", send)  # noqa: B010 (mypy refuses assigning to a method)
 
+    # Google Cloud Storage's and Azure's client libraries both send through requests.
+    try:
+        from requests import Session
+    except ImportError:
+        return
+    sent = Session.send
+
+    def send_counted(self: Session, request: Any, **kwargs: Any) -> Any:
+        tally.record(request.method, request.url, request.headers, request.body)
+        return sent(self, request, **kwargs)
+
+    setattr(Session, "send", send_counted)  # noqa: B010
+
 
 def main(argv: list[str]) -> None:
     if not argv:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,3 +131,20 @@ def azure_container() -> Iterator[Emulated]:
         )
     finally:
         container.delete_container()
+
+
+def assert_requests(counts: dict[str, int], report: Path, expected: dict[str, int]) -> None:
+    """The requests a deploy made, by method, are ``expected``; but for those it made again
+    after one failed (an emulator that answered too late on a busy machine), which its JSON
+    report counts."""
+    retried = int(json.loads(report.read_text())["throttling"]["requests_retried"])
+    assert set(counts) == set(expected)
+    assert all(counts[method] >= expected[method] for method in expected)
+    assert sum(counts.values()) == sum(expected.values()) + retried
+
+
+def requests_by_method(attempts: Mapping[tuple[str, str], int]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for (method, _), seen in attempts.items():
+        counts[method] = counts.get(method, 0) + seen
+    return counts

@@ -17,7 +17,13 @@ from django.core.management.base import CommandError
 from collectsync.index import SyncIndex
 from collectsync.records import Entry
 from tests.conftest import run_command, stock_whitenoise_tree
-from tests.emulated import AZURITE_CONNECTION, Emulated, azure_container
+from tests.emulated import (
+    AZURITE_CONNECTION,
+    Emulated,
+    assert_requests,
+    azure_container,
+    requests_by_method,
+)
 from tests.faultproxy import Action, Decide, FaultProxy
 from tests.settings import AZURITE_ENDPOINT
 from tests.test_incremental import differential_run
@@ -52,13 +58,6 @@ def through_proxy(
         yield proxy
 
 
-def requests_by_method(proxy: FaultProxy) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for (method, _), seen in proxy.attempts.items():
-        counts[method] = counts.get(method, 0) + seen
-    return counts
-
-
 def stock(settings: SettingsWrapper, root: Path) -> dict[str, bytes]:
     return {f"static/{name}": data for name, data in stock_whitenoise_tree(settings, root).items()}
 
@@ -76,19 +75,20 @@ def uploaded(out: str) -> set[str]:
 def test_one_request_per_upload_and_one_when_nothing_changed(
     container: Emulated, settings: SettingsWrapper, tmp_path: Path
 ) -> None:
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
     with through_proxy(container, settings, lambda *_: "pass") as proxy:
-        run_command("--noinput")
-        deployed = requests_by_method(proxy)
+        run_command("--noinput", "--json-report", str(first))
+        deployed = requests_by_method(proxy.attempts)
         proxy.attempts.clear()
-        run_command("--noinput")
-        unchanged = requests_by_method(proxy)
+        run_command("--noinput", "--json-report", str(second))
+        unchanged = requests_by_method(proxy.attempts)
 
     expected = stock(settings, tmp_path / "stock")
     assert {key: container.read(key) for key in expected} == expected
     # The index, a listing of the empty container and the record of a failed deploy read;
     # then one Put Blob per object, and the index.
-    assert deployed == {"GET": 3, "PUT": len(expected) + 1}
-    assert unchanged == {"GET": 1}
+    assert_requests(deployed, first, {"GET": 3, "PUT": len(expected) + 1})
+    assert_requests(unchanged, second, {"GET": 1})
 
 
 def test_headers_follow_the_cache_policy_and_the_storages_own_settings(
@@ -124,12 +124,13 @@ def test_taking_over_a_container_uploads_only_what_is_missing_or_different(
             edited = data.replace(b"margin", b"MARGIN") if key == altered else data
             other.upload_blob(key, edited)  # one Put Blob: Azure keeps its MD5
 
+    report = tmp_path / "report.json"
     with through_proxy(container, settings, lambda *_: "pass") as proxy:
-        out, _ = run_command("--noinput", "--verbosity", "2")
+        out, _ = run_command("--noinput", "--verbosity", "2", "--json-report", str(report))
 
     assert uploaded(out) == {"js/app.js", "css/theme.css"}
     assert {key: container.read(key) for key in expected} == expected
-    assert requests_by_method(proxy) == {"GET": 3, "PUT": 3}
+    assert_requests(requests_by_method(proxy.attempts), report, {"GET": 3, "PUT": 3})
 
 
 def test_verify_reuploads_what_was_altered_behind_its_back(
@@ -224,3 +225,15 @@ def test_random_edits_deploy_what_a_full_collect_writes(
 ) -> None:
     steps = int(request.config.getoption("--differential-steps"))
     differential_run(container.deployed(static_source), settings, tmp_path, seed=4, steps=steps)
+
+
+def test_a_dead_endpoint_is_one_sentence(container: Emulated, settings: SettingsWrapper) -> None:
+    nowhere = AZURITE_CONNECTION.replace(AZURITE_ENDPOINT, "http://127.0.0.1:9")
+    settings.STORAGES = container.storages(location="static", connection_string=nowhere)
+
+    with pytest.raises(CommandError) as caught:
+        run_command("--noinput")
+
+    assert str(caught.value).startswith(
+        f"Could not reach Azure Blob for '{INDEX}' in azure://{container.name}/static: "
+    )

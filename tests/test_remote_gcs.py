@@ -17,7 +17,13 @@ from google.cloud import storage as gcs
 from collectsync.index import SyncIndex
 from collectsync.records import Entry
 from tests.conftest import run_command, stock_whitenoise_tree
-from tests.emulated import ANONYMOUS, Emulated, google_bucket
+from tests.emulated import (
+    ANONYMOUS,
+    Emulated,
+    assert_requests,
+    google_bucket,
+    requests_by_method,
+)
 from tests.faultproxy import Action, Decide, FaultProxy
 from tests.gcs_service import GenerationPreconditions
 from tests.settings import GCS_ENDPOINT
@@ -58,13 +64,6 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
         yield proxy
 
 
-def requests_by_method(proxy: FaultProxy) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for (method, _), seen in proxy.attempts.items():
-        counts[method] = counts.get(method, 0) + seen
-    return counts
-
-
 def stock(settings: SettingsWrapper, root: Path) -> dict[str, bytes]:
     return {f"static/{name}": data for name, data in stock_whitenoise_tree(settings, root).items()}
 
@@ -79,19 +78,20 @@ def client() -> gcs.Client:
 def test_one_request_per_upload_and_one_when_nothing_changed(
     bucket: Emulated, settings: SettingsWrapper, tmp_path: Path, counted: FaultProxy
 ) -> None:
-    run_command("--noinput")
+    first, second = tmp_path / "first.json", tmp_path / "second.json"
+    run_command("--noinput", "--json-report", str(first))
 
-    deployed = requests_by_method(counted)
+    deployed = requests_by_method(counted.attempts)
     expected = stock(settings, tmp_path / "stock")
     assert {key: bucket.read(key) for key in expected} == expected
     # The index, a listing of the empty bucket and the record of a failed deploy read; then
     # one POST per object, and the index.
-    assert deployed == {"GET": 3, "POST": len(expected) + 1}
+    assert_requests(deployed, first, {"GET": 3, "POST": len(expected) + 1})
 
     counted.attempts.clear()
-    run_command("--noinput")
+    run_command("--noinput", "--json-report", str(second))
 
-    assert requests_by_method(counted) == {"GET": 1}
+    assert_requests(requests_by_method(counted.attempts), second, {"GET": 1})
 
 
 def test_headers_follow_the_cache_policy_and_the_storages_own_parameters(
@@ -135,15 +135,16 @@ def test_taking_over_a_bucket_uploads_only_what_is_missing_or_different(
             )
     counted.attempts.clear()
 
-    out, _ = run_command("--noinput", "--verbosity", "2")
+    report = tmp_path / "report.json"
+    out, _ = run_command("--noinput", "--verbosity", "2", "--json-report", str(report))
 
-    deployed = requests_by_method(counted)
+    deployed = requests_by_method(counted.attempts)
     uploaded = {
         line[len("Uploaded '") : -1] for line in out.splitlines() if line.startswith("Uploaded '")
     }
     assert uploaded == {"js/app.js", "css/theme.css"}
     assert {key: bucket.read(key) for key in expected} == expected
-    assert deployed == {"GET": 3, "POST": 3}
+    assert_requests(deployed, report, {"GET": 3, "POST": 3})
 
 
 def test_verify_reuploads_what_was_altered_behind_its_back(
@@ -176,7 +177,7 @@ def test_a_concurrent_deploy_is_merged_not_overwritten(
         _, err = run_command("--noinput")
 
     assert "Another deploy updated the sync index in" in err
-    assert [method for method, _ in proxy.refused] == ["POST"]  # the first write of the index
+    assert ("POST", "storage/v1/b/" + bucket.name + "/o") in proxy.refused  # the index
     written = SyncIndex.from_bytes(bucket.read(INDEX))
     assert {"theirs.css", "css/theme.css"} <= set(written.files)
     assert written.generation == 2
@@ -231,3 +232,23 @@ def test_random_edits_deploy_what_a_full_collect_writes(
 ) -> None:
     steps = int(request.config.getoption("--differential-steps"))
     differential_run(bucket.deployed(static_source), settings, tmp_path, seed=4, steps=steps)
+
+
+def test_denied_access_and_a_dead_endpoint_are_one_sentence(
+    bucket: Emulated, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with through_proxy(monkeypatch, lambda *_: "403"), pytest.raises(CommandError) as caught:
+        run_command("--noinput")
+    assert str(caught.value).startswith(
+        f"Access to bucket '{bucket.name}' was denied for '{INDEX}' ("
+    )
+    assert str(caught.value).endswith(
+        "); check GS_CREDENTIALS (or GOOGLE_APPLICATION_CREDENTIALS) and the bucket's permissions."
+    )
+
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(CommandError) as caught:
+        run_command("--noinput")
+    assert str(caught.value).startswith(
+        f"Could not reach Google Cloud Storage for '{INDEX}' in gs://{bucket.name}/static: "
+    )

@@ -61,6 +61,41 @@ else:
         f"BENCH_TOOL must be stock, collectfasta, collectsync or stage, not {TOOL!r}."
     )
 
+# Google Cloud Storage or Azure Blob instead of S3: their emulators (scripts/bench_cloud.py).
+CLOUD = os.environ.get("BENCH_STORAGE", "s3")
+if CLOUD == "gcs":
+    from google.auth.credentials import AnonymousCredentials
+
+    STORAGES = {
+        **BASE_STORAGES,
+        "staticfiles": {
+            "BACKEND": "demo_site.storages.GoogleCloudManifestStorage",
+            "OPTIONS": {
+                "bucket_name": os.environ["DEMO_BUCKET"],
+                "location": os.environ.get("DEMO_LOCATION", "static"),
+                "project_id": "bench",
+                "credentials": AnonymousCredentials(),  # type: ignore[no-untyped-call]
+                # Public static files: plain URLs, as a site serving them from a bucket uses.
+                "querystring_auth": False,
+            },
+        },
+    }
+    COLLECTFASTA_STRATEGY = "collectfasta.strategies.gcloud.GoogleCloudStrategy"
+elif CLOUD == "azure":
+    STORAGES = {
+        **BASE_STORAGES,
+        "staticfiles": {
+            "BACKEND": "demo_site.storages.AzureManifestStorage",
+            "OPTIONS": {
+                "azure_container": os.environ["DEMO_BUCKET"],
+                "location": os.environ.get("DEMO_LOCATION", "static"),
+                "connection_string": os.environ["DEMO_AZURE_CONNECTION"],
+                "overwrite_files": True,
+            },
+        },
+    }
+    COLLECTFASTA_STRATEGY = "collectfasta.strategies.azure.AzureBlobStrategy"
+
 # Lets a benchmark run try another upload concurrency without editing settings.
 if os.environ.get("BENCH_COLLECTSYNC_WORKERS"):
     COLLECTSYNC_WORKERS = int(os.environ["BENCH_COLLECTSYNC_WORKERS"])
