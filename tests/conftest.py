@@ -142,6 +142,16 @@ class Project:
         self.settings.STORAGES = s3_storages(self.bucket, **options)
 
 
+def remote_tree(project: Project) -> dict[str, bytes]:
+    """The bucket's objects under the location, by name, without the sync index."""
+    prefix = f"{LOCATION}/"
+    return {
+        key.removeprefix(prefix): project.read(key)
+        for key in project.object_keys()
+        if key != INDEX_KEY
+    }
+
+
 def s3_storages(
     bucket: str,
     backend: str = "storages.backends.s3.S3ManifestStaticStorage",

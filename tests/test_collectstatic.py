@@ -35,6 +35,7 @@ from tests.conftest import (
     WHITENOISE,
     Project,
     RequestLog,
+    remote_tree,
     run_command,
     stock_whitenoise_tree,
     without_time,
@@ -44,15 +45,6 @@ from tests.settings import S3_ENDPOINT
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
-
-
-def remote_tree(project: Project) -> dict[str, bytes]:
-    prefix = f"{LOCATION}/"
-    return {
-        key.removeprefix(prefix): project.read(key)
-        for key in project.object_keys()
-        if key != INDEX_KEY
-    }
 
 
 def test_first_deploy_uploads_what_stock_whitenoise_would_write(

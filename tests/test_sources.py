@@ -29,6 +29,7 @@ from tests.conftest import (
     LOCATION,
     Project,
     RequestLog,
+    remote_tree,
     run_command,
     stock_whitenoise_tree,
 )
@@ -238,12 +239,3 @@ def test_a_finder_with_a_lazy_or_pathless_storage_deploys_edits_and_finds_nothin
     out, _ = run_command("--noinput")
     assert request_log.requests == [("GET", project.bucket, INDEX_KEY)]
     assert "Nothing changed since the last deploy" in out
-
-
-def remote_tree(project: Project) -> dict[str, bytes]:
-    prefix = f"{LOCATION}/"
-    return {
-        key.removeprefix(prefix): project.read(key)
-        for key in project.object_keys()
-        if key != INDEX_KEY
-    }
