@@ -13,7 +13,7 @@ from collectsync.index import SyncIndex
 from collectsync.plan import Plan, make_plan
 from collectsync.publish import UploadFailed, apply_plan
 from collectsync.record import Target, with_partial_record
-from collectsync.records import StagedFile, StagedSet
+from collectsync.records import Provenance, StagedFile, StagedSet
 from collectsync.scan import describe
 from tests.fakes import RecordingRemote
 from tests.test_index import staged as staged_file
@@ -37,8 +37,7 @@ def deploy(
         plan,
         index,
         target,
-        fingerprint=fingerprint,
-        compressor=None,
+        made=Provenance(fingerprint, None, None, None, None),
         workers=workers,
         on_uploaded=on_uploaded,
         warn=warn,

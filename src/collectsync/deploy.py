@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -30,7 +29,7 @@ from collectsync.record import (
     save_partial_record,
     with_partial_record,
 )
-from collectsync.records import Source, StagedFile, StagedSet
+from collectsync.records import Provenance, StagedFile, StagedSet
 from collectsync.remote import build_remote_storage, manifest_remote, open_remote
 from collectsync.report import (
     CONFLICT_LOG_LEVEL,
@@ -75,9 +74,9 @@ class Deploy:
             # What Django's collect() would have said, had staging run.
             for path in inputs.conflicts:
                 self.console.log(found_another_file(path), level=CONFLICT_LOG_LEVEL)
-            pruning = self.request.keep_deploys is not None
-            live = with_partial_record(self.target, record.index) if pruning else record.index
-            return self.report(Outcome(inputs, None, self.prune(live), {}), started)
+            deleted = self.prune_unchanged(record.index)
+            outcome = Outcome(inputs.source_count, inputs.conflicts, None, deleted, {})
+            return self.report(outcome, started)
         index = with_partial_record(self.target, record.index)
         limit_allocator()  # before staging and uploading start their threads
         staging_started = time.monotonic()
@@ -113,11 +112,15 @@ class Deploy:
             upload_started = time.monotonic()
             if self.request.keep_local:
                 self.console.log(f"Staged files kept in '{root}'.", level=0)
-            live = self.publish(plan, index, inputs, compressor, staged.sources)
+            made = Provenance(
+                inputs.fingerprint, inputs.settings, inputs.code, compressor, staged.sources
+            )
+            live = self.publish(plan, index, made)
         deleted = self.prune(live)
         upload = time.monotonic() - upload_started
         seconds = {"staging": upload_started - staging_started, "upload": upload}
-        return self.report(Outcome(inputs, plan, deleted, seconds), started)
+        outcome = Outcome(inputs.source_count, inputs.conflicts, plan, deleted, seconds)
+        return self.report(outcome, started)
 
     def read_record_and_fingerprint(self) -> tuple[Record, Inputs]:
         # Reading the index is mostly waiting for the remote, reading the sources mostly disk
@@ -149,12 +152,12 @@ class Deploy:
         self,
         staged: StagedSet,
         record: Record,
-        early: BackgroundUploads,
+        early: BackgroundUploads | None,
         *,
         retiring: list[str] | None,
-        compressor: str,
+        compressor: str | None,
     ) -> Plan:
-        uploaded_early, failures = early.finish()
+        uploaded_early, failures = early.finish() if early else ([], [])
         if failures:
             save_partial_record(self.target, record.index, uploaded_early, compressor=compressor)
             raise UploadFailed(failures)
@@ -170,14 +173,7 @@ class Deploy:
             unverifiable=unverifiable,
         )
 
-    def publish(
-        self,
-        plan: Plan,
-        index: SyncIndex,
-        inputs: Inputs,
-        compressor: str,
-        sources: Mapping[str, Source] | None,
-    ) -> SyncIndex:
+    def publish(self, plan: Plan, index: SyncIndex, made: Provenance) -> SyncIndex:
         """Upload the plan and write the record; the record as it now is (or would be)."""
         if self.request.dry_run:
             for line in plan_lines(plan):
@@ -195,11 +191,7 @@ class Deploy:
                 plan,
                 index,
                 self.target,
-                fingerprint=inputs.fingerprint,
-                compressor=compressor,
-                settings=inputs.settings,
-                code=inputs.code,
-                sources=sources,
+                made=made,
                 workers=self.request.workers,
                 on_uploaded=lambda staged: self.uploaded(bar, staged),
                 warn=self.console.warn,
@@ -211,6 +203,12 @@ class Deploy:
     def uploaded(self, bar: Bar, staged: StagedFile) -> None:
         bar.tick(self.target.content.weather.note())
         self.console.log(f"Uploaded '{staged.name}'", level=2)
+
+    def prune_unchanged(self, index: SyncIndex) -> list[str] | None:
+        """Prune after a deploy that found nothing to do."""
+        if self.request.keep_deploys is None:
+            return None
+        return self.prune(with_partial_record(self.target, index))
 
     def prune(self, live: SyncIndex) -> list[str] | None:
         """With --prune or --clear, delete what the deploys worth keeping don't have."""

@@ -22,13 +22,20 @@ def output_settings(
     code: dict[str, CodePart], *, post_process: bool, manifest_name: str | None
 ) -> dict[str, Any]:
     """The settings, options and code, other than the source files, that change the output."""
+    return {
+        "code": {name: digest for name, (_, digest) in code.items()},
+        **output_shape(post_process=post_process, manifest_name=manifest_name),
+    }
+
+
+def output_shape(*, post_process: bool, manifest_name: str | None) -> dict[str, Any]:
+    """The settings and options, not the code, that change the output."""
     whitenoise = {
         name: repr(getattr(settings, name))
         for name in dir(settings)
         if name.startswith("WHITENOISE_")
     }
     return {
-        "code": {name: digest for name, (_, digest) in code.items()},
         "local_storage": conf.LOCAL_STORAGE,
         "local_storage_options": repr(sorted(conf.LOCAL_STORAGE_OPTIONS.items())),
         "static_url": str(settings.STATIC_URL),

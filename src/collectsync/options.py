@@ -32,6 +32,24 @@ OPTIONS: list[tuple[str, dict[str, Any]]] = [
             "of the last COLLECTSYNC_KEEP_DEPLOYS deploys."
         },
     ),
+    (
+        "--stage-only",
+        {
+            "metavar": "DIR",
+            "action": "store",
+            "help": "Stage into DIR without any remote access (again only what changed since "
+            "the stage DIR holds), for --publish to upload later.",
+        },
+    ),
+    (
+        "--publish",
+        {
+            "metavar": "DIR",
+            "action": "store",
+            "help": "Upload the stage --stage-only built into DIR, as a deploy would: no "
+            "finders, no post-processing, no compression.",
+        },
+    ),
     ("--disable-collectsync", {"help": "Run Django's stock collectstatic."}),
     (
         "--workers",
@@ -79,6 +97,10 @@ class Request:
     keep_deploys: int | None = None
     """How many deploys' files to keep remote (1 with --clear), or None when not pruning."""
     json_report: str | None = None
+    stage_only: str | None = None
+    """Stage into this directory, touching no remote."""
+    publish: str | None = None
+    """Publish the stage in this directory instead of staging."""
 
     def full_stage_reason(self) -> str | None:
         flags = [
@@ -96,6 +118,7 @@ def request_from(options: dict[str, Any], ignore_patterns: list[str]) -> Request
     workers = options["workers"] or conf.WORKERS
     if workers < 1:
         raise DeployError(f"--workers must be at least 1, not {workers}.")
+    refuse_unmeant(options)
     pruning = options["prune"] or options["clear"]
     return Request(
         ignore_patterns=ignore_patterns,
@@ -107,7 +130,34 @@ def request_from(options: dict[str, Any], ignore_patterns: list[str]) -> Request
         workers=workers,
         keep_deploys=(1 if options["clear"] else conf.KEEP_DEPLOYS) if pruning else None,
         json_report=options["json_report"],
+        stage_only=options["stage_only"],
+        publish=options["publish"],
     )
+
+
+REMOTE_ONLY = ["dry_run", "clear", "prune", "verify", "keep_local", "json_report"]
+"""The options that only mean something to a deploy that touches the remote."""
+
+
+def refuse_unmeant(options: dict[str, Any]) -> None:
+    """Refuse options that mean nothing together with --stage-only or --publish."""
+    if options["stage_only"] and options["publish"]:
+        raise DeployError(
+            "--stage-only and --publish are the two halves of a deploy; run the first where "
+            "you build, the second where you release."
+        )
+    if options["stage_only"]:
+        given = next((name for name in REMOTE_ONLY if options[name]), None)
+        if given:
+            raise DeployError(
+                f"--{given.replace('_', '-')} means nothing with --stage-only, which touches "
+                "no remote; leave it out, or give it to --publish."
+            )
+    if options["publish"] and options["keep_local"]:
+        raise DeployError(
+            "--keep-local means nothing with --publish, which stages nothing: the stage "
+            "directory is already what it would keep."
+        )
 
 
 class Console(Protocol):

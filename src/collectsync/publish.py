@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from collectsync.errors import ConnectionLost, DeployError, RemoteError
 from collectsync.index import SyncIndex
 from collectsync.interrupts import checkpoint
 from collectsync.plan import Plan
 from collectsync.record import Target, save_partial_record, write_index
-from collectsync.records import Source, StagedFile
+from collectsync.records import Provenance, StagedFile
 from collectsync.upload import REFUSALS_BEFORE_STOP, Failure, upload_parallel
 
 
@@ -42,11 +42,7 @@ def apply_plan(
     index: SyncIndex,
     target: Target,
     *,
-    fingerprint: str | None,
-    compressor: str | None,
-    settings: str | None = None,
-    code: dict[str, tuple[str, str]] | None = None,
-    sources: Mapping[str, Source] | None = None,
+    made: Provenance,
     workers: int,
     on_uploaded: Callable[[StagedFile], None],
     warn: Callable[[str], None],
@@ -63,7 +59,7 @@ def apply_plan(
     def upload(batch: list[StagedFile]) -> None:
         failures = upload_parallel(batch, target.content, workers=workers, on_uploaded=record)
         if failures:
-            save_partial_record(target, index, uploaded, deleted, compressor=compressor)
+            save_partial_record(target, index, uploaded, deleted, compressor=made.compressor)
             raise UploadFailed(failures)
 
     # New keys first: if one fails, no key the index describes has been overwritten yet.
@@ -74,7 +70,8 @@ def apply_plan(
         try:
             target.content.delete(plan.stale_variants)
         except RemoteError:
-            save_partial_record(target, index, uploaded, compressor=compressor)  # rerun: the rest
+            # A rerun does the rest.
+            save_partial_record(target, index, uploaded, compressor=made.compressor)
             raise
         deleted = plan.stale_variants
     upload(plan.changed)
@@ -88,12 +85,12 @@ def apply_plan(
         return index.without(deleted).updated(
             plan.staged_content,
             plan.manifest,
-            fingerprint=fingerprint,
-            compressor=compressor,
+            fingerprint=made.fingerprint,
+            compressor=made.compressor,
             generation=generation,
-            settings=settings,
-            code=code,
-            sources=sources,
+            settings=made.settings,
+            code=made.code,
+            sources=made.sources,
             retiring=plan.retiring,
         )
 

@@ -103,7 +103,7 @@ def read_index(
 
 
 def confirmed(
-    target: Target, record: Record, staged: StagedSet, compressor: str, workers: int
+    target: Target, record: Record, staged: StagedSet, compressor: str | None, workers: int
 ) -> tuple[SyncIndex, list[str]]:
     """The record's index, vouching as well for the staged files that the listing showed
     under their names and size but could not vouch for (see Remote.confirm) and that the

@@ -96,3 +96,17 @@ def hash_in(name: str, hashed: str) -> str | None:
     if not (base.startswith(f"{root}.") and base.endswith(ext) and len(base) > len(root) + 1):
         return None
     return base[len(root) + 1 : len(base) - len(ext)] or None
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What made a staged tree, as the record keeps it so that the next deploy can tell
+    what it may skip."""
+
+    fingerprint: str | None
+    """The input fingerprint (see fingerprint.py)."""
+    settings: str | None
+    """The fingerprint of the settings and code alone."""
+    code: dict[str, tuple[str, str]] | None
+    compressor: str | None
+    sources: Mapping[str, Source] | None

@@ -10,7 +10,6 @@ from pathlib import Path
 import django
 
 from collectsync.errors import DeployError
-from collectsync.fingerprint import Inputs
 from collectsync.plan import Plan
 from collectsync.weather import Throttling
 
@@ -50,13 +49,17 @@ def found_another_file(path: str) -> str:
 
 @dataclass(frozen=True)
 class Outcome:
-    inputs: Inputs
+    source_count: int
+    conflicts: list[str]
+    """Source paths found more than once (see sources.Read)."""
     plan: Plan | None
     """None when nothing changed, so nothing was staged."""
     deleted: list[str] | None
     """What --prune or --clear deleted (or would delete); None without them."""
     seconds: dict[str, float]
     throttling: Throttling | None = None
+    stage: str | None = None
+    """The stage directory published, when one was (--publish)."""
 
 
 def summary(outcome: Outcome, destination: str, *, dry_run: bool, keep_deploys: int | None) -> str:
@@ -64,8 +67,8 @@ def summary(outcome: Outcome, destination: str, *, dry_run: bool, keep_deploys: 
     if plan is None:
         text = unchanged_summary(outcome, destination, dry_run=dry_run)
     else:
-        text = staged_summary(plan, destination, dry_run=dry_run)
-    text += conflict_note(len(outcome.inputs.conflicts))
+        text = staged_summary(plan, destination, dry_run=dry_run, stage=outcome.stage)
+    text += conflict_note(len(outcome.conflicts))
     if dry_run:
         text += ". Nothing was written (--dry-run)."
     else:
@@ -79,12 +82,13 @@ def summary(outcome: Outcome, destination: str, *, dry_run: bool, keep_deploys: 
     return text + f"\n{count} {action}; the files of {kept} were kept."
 
 
-def staged_summary(plan: Plan, destination: str, *, dry_run: bool) -> str:
+def staged_summary(plan: Plan, destination: str, *, dry_run: bool, stage: str | None) -> str:
     uploads = plan.uploads
     unchanged = plan.staged_count - len(uploads)
     action = "would be uploaded" if dry_run else "uploaded"
+    staged = "staged" if stage is None else f"in the stage '{stage}'"
     text = (
-        f"\n{plural(plan.staged_count, 'static file')} staged; {len(uploads)} {action} "
+        f"\n{plural(plan.staged_count, 'static file')} {staged}; {len(uploads)} {action} "
         f"to '{destination}' ({human_size(plan.upload_bytes)}), {unchanged} unchanged"
     )
     if plan.compression_skipped:
@@ -120,11 +124,16 @@ def throttling_note(throttling: Throttling | None) -> str:
 
 
 def unchanged_summary(outcome: Outcome, destination: str, *, dry_run: bool) -> str:
-    sources = plural(outcome.inputs.source_count, "source file")
+    uploaded = "would be uploaded" if dry_run else "was uploaded"
+    if outcome.stage is not None:
+        return (
+            f"\nNothing changed since the last deploy to '{destination}': the stage in "
+            f"'{outcome.stage}' has its fingerprint, so nothing {uploaded}"
+        )
+    sources = plural(outcome.source_count, "source file")
     return (
         f"\nNothing changed since the last deploy to '{destination}': {sources} and the "
-        "settings match its fingerprint, so staging was skipped and nothing "
-        + ("would be uploaded" if dry_run else "was uploaded")
+        f"settings match its fingerprint, so staging was skipped and nothing {uploaded}"
     )
 
 
@@ -150,7 +159,8 @@ def write_json_report(
         "destination": destination,
         "dry_run": dry_run,
         "staging_skipped": plan is None,
-        "source_files": outcome.inputs.source_count,
+        "source_files": outcome.source_count,
+        "stage": outcome.stage,
         "staged_files": plan.staged_count if plan else 0,
         "uploaded_files": len(uploads),
         "unchanged_files": plan.staged_count - len(plan.uploads) if plan else 0,

@@ -85,3 +85,8 @@ def manifest_remote(storage: Storage, remote: Remote) -> tuple[Remote, str] | No
     if manifest_storage is storage:
         return remote, storage.manifest_name
     return open_remote(manifest_storage), storage.manifest_name
+
+
+def remote_manifest_name(storage: Storage) -> str | None:
+    """The name the storage reads its manifest by, if it is manifest-based."""
+    return storage.manifest_name if isinstance(storage, ManifestFilesMixin) else None

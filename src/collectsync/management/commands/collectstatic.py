@@ -9,12 +9,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import Storage
 from django.core.management.base import CommandError, CommandParser
 
+from collectsync.build import Build
 from collectsync.conf import conf
 from collectsync.deploy import Deploy
 from collectsync.errors import DeployError
 from collectsync.interrupts import interrupts_noted
-from collectsync.options import add_options, request_from
+from collectsync.options import Request, add_options, request_from
 from collectsync.progress import Bar, Progress
+from collectsync.release import Release
 from collectsync.remote import configured_backend, is_local_backend
 from collectsync.report import confirmation
 from collectsync.sources import Listing, has_path
@@ -44,6 +46,12 @@ class Command(collectstatic.Command):
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
         if options["disable_collectsync"] or not conf.ENABLED or local:
+            if options["stage_only"] or options["publish"]:
+                raise CommandError(
+                    "--stage-only and --publish need collectsync and a remote staticfiles "
+                    "storage (STORAGES['staticfiles']); with a local one, collectstatic "
+                    "collects into STATIC_ROOT directly."
+                )
             result: str | None = super().handle(**options)
             return result
         if options["link"]:
@@ -55,18 +63,32 @@ class Command(collectstatic.Command):
         try:
             with interrupts_noted():
                 request = request_from(options, self.ignore_patterns)
-                deploy = Deploy(backend, request, console=self, collect=self.collect_into)
-                if self.interactive:
-                    self.confirm(deploy.destination)
-                text = deploy.run()
+                text = self.flow(request, backend).run()
         except (DeployError, ImproperlyConfigured) as error:
             raise CommandError(str(error)) from error
         except KeyboardInterrupt as error:
+            if options["stage_only"]:
+                raise CommandError(
+                    f"Interrupted: the stage in '{options['stage_only']}' is not complete; "
+                    "rerun collectstatic --stage-only to finish it."
+                ) from error
             raise CommandError(
                 "Interrupted: the manifest and the sync index are unchanged, so the site still "
                 "uses the previous release. Rerun to deploy."
             ) from error
         return text if self.verbosity >= 1 else None
+
+    def flow(self, request: Request, backend: dict[str, Any]) -> Build | Deploy:
+        """The build, the release or the whole deploy that ``request`` asks for."""
+        if request.stage_only:
+            return Build(request.stage_only, backend, request, self, self.collect_into)
+        if request.publish:
+            deploy: Deploy = Release(request.publish, backend, request, self, self.collect_into)
+        else:
+            deploy = Deploy(backend, request, console=self, collect=self.collect_into)
+        if self.interactive:
+            self.confirm(deploy.destination)
+        return deploy
 
     def confirm(self, destination: str) -> None:
         question = confirmation(

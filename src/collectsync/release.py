@@ -1,0 +1,100 @@
+"""Release: publish a stage built earlier (``--publish DIR``) with no finders, no
+post-processing and no compression. The stage is checked against its build record and the
+publishing project's settings, then planned, uploaded and recorded as a deploy of the same
+sources would be: the manifest after the content, the sync index last."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+from collectsync.deploy import Deploy
+from collectsync.fingerprint import output_shape
+from collectsync.options import CollectInto, Console, Request
+from collectsync.record import read_index, with_partial_record
+from collectsync.report import Outcome
+from collectsync.stage_dir import StageDir, StageRefused
+from collectsync.stage_record import StageRecord
+
+SHAPING = {
+    "static_url": "STATIC_URL",
+    "local_storage": "COLLECTSYNC_LOCAL_STORAGE",
+    "local_storage_options": "COLLECTSYNC_LOCAL_STORAGE_OPTIONS",
+    "post_process": "post-processing (--no-post-process)",
+    "manifest_name": "the staticfiles storage's manifest_name",
+}
+"""What each part of the output's shape is called in a project's settings."""
+
+
+class Release(Deploy):
+    def __init__(
+        self,
+        path: str,
+        backend: dict[str, Any],
+        request: Request,
+        console: Console,
+        collect: CollectInto,
+    ) -> None:
+        self.stage = StageDir.existing(path, writable=False)
+        super().__init__(backend, request, console, collect)
+
+    def run(self) -> str:
+        started = time.monotonic()
+        built = self.stage.complete_record()
+        self.refuse_other_shape(built)
+        self.stage.check(built)
+        record = read_index(
+            self.target,
+            verify=self.request.verify,
+            warn=self.console.warn,
+            inform=lambda message: self.console.log(message, level=1),
+        )
+        stage = str(self.stage.path)
+        made = built.made
+        if not (self.request.force_sync or self.request.verify) and (
+            made.fingerprint == record.index.fingerprint
+        ):
+            deleted = self.prune_unchanged(record.index)
+            outcome = Outcome(built.source_count, [], None, deleted, {}, stage=stage)
+            return self.report(outcome, started)
+        index = with_partial_record(self.target, record.index)
+        staged = self.stage.staged_set(built)
+        self.target.refuse_own_names(staged.files)
+        record = dataclasses.replace(record, index=index)
+        plan = self.plan(staged, record, None, retiring=None, compressor=made.compressor)
+        # Only what is uploaded must hold the bytes the build staged: the rest is not read.
+        self.stage.check(built, hashing=[file.name for file in plan.uploads])
+        upload_started = time.monotonic()
+        live = self.publish(plan, index, made)
+        deleted = self.prune(live)
+        seconds = {"upload": time.monotonic() - upload_started}
+        outcome = Outcome(built.source_count, [], plan, deleted, seconds, stage=stage)
+        return self.report(outcome, started)
+
+    def refuse_other_shape(self, built: StageRecord) -> None:
+        """Refuse a stage whose files this project's settings would not have made."""
+        ours = output_shape(
+            post_process=self.request.post_process, manifest_name=self.target.manifest_name
+        )
+        differences = [
+            (SHAPING[key], shown(built.shape.get(key)), shown(value))
+            for key, value in ours.items()
+            if key in SHAPING and built.shape.get(key) != value
+        ]
+        # Whitenoise's settings come as repr() already, and only those set.
+        theirs, mine = built.shape.get("whitenoise") or {}, ours["whitenoise"]
+        for name in sorted(set(theirs) | set(mine)):
+            if theirs.get(name) != mine.get(name):
+                differences.append((name, theirs.get(name, "unset"), mine.get(name, "unset")))
+        if differences:
+            setting, built_with, has = differences[0]
+            raise StageRefused(
+                f"The stage in '{self.stage.path}' was built with {setting} {built_with}, but "
+                f"this project has {has}; build the stage with "
+                "the settings it is published with. Nothing was uploaded."
+            )
+
+
+def shown(value: object) -> str:
+    return "unset" if value is None else repr(value)
