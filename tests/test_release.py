@@ -1,0 +1,310 @@
+"""collectstatic --publish: a stage built earlier, uploaded as a deploy of its sources is."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from django.core.management.base import CommandError
+
+from collectsync.index import SyncIndex
+from collectsync.records import Entry
+from collectsync.stage_dir import RECORD_NAME
+from tests.conftest import (
+    INDEX_KEY,
+    LOCATION,
+    MANIFEST_KEY,
+    Project,
+    RequestLog,
+    remote_tree,
+    run_command,
+    stock_whitenoise_tree,
+    without_time,
+)
+from tests.emulated import Emulated, azure_container, google_bucket
+from tests.faultproxy import Action, through_proxy
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings as SettingsWrapper
+
+ELSEWHERE = "deployed"
+"""Where, in the same bucket, the tests deploy from the sources to compare."""
+
+
+@pytest.fixture
+def stage(tmp_path: Path) -> Path:
+    path = tmp_path / "stage"
+    path.mkdir()
+    return path
+
+
+def build(stage: Path) -> None:
+    run_command("--noinput", "--stage-only", str(stage))
+
+
+def published(project: Project) -> dict[str, bytes]:
+    """What the bucket holds under LOCATION, but the sync index."""
+    return {
+        name: data
+        for name, data in remote_tree(project).items()
+        if not name.startswith(f"{ELSEWHERE}/")
+    }
+
+
+def deployed_elsewhere(
+    project: Project, request_log: RequestLog
+) -> tuple[dict[str, bytes], set[str]]:
+    """Deploy from the sources to ELSEWHERE: what is there after, and what was uploaded."""
+    request_log.clear()
+    project.storage_options(location=ELSEWHERE)
+    try:
+        run_command("--noinput")
+    finally:
+        project.storage_options()
+    prefix = f"{ELSEWHERE}/"
+    tree = {
+        key.removeprefix(prefix): project.read(key)
+        for key in project.object_keys()
+        if key.startswith(prefix) and key != f"{prefix}.collectsync-index.json"
+    }
+    return tree, {key.removeprefix(prefix) for key in request_log.keys("PUT")}
+
+
+def test_publish_writes_what_a_deploy_of_the_same_sources_writes(
+    project: Project,
+    settings: SettingsWrapper,
+    stage: Path,
+    tmp_path: Path,
+    request_log: RequestLog,
+) -> None:
+    build(stage)
+
+    out, err = run_command("--noinput", "--publish", str(stage))
+
+    expected = stock_whitenoise_tree(settings, tmp_path / "stock")
+    assert published(project) == expected
+    assert deployed_elsewhere(project, request_log)[0] == expected
+    assert err == ""
+    assert without_time(out) == (
+        f"\n{len(expected)} static files in the stage '{stage}'; {len(expected)} uploaded "
+        f"to 's3://{project.bucket}/static' ({sum(map(len, expected.values())) / 1024:.1f} KB),"
+        " 0 unchanged, in Xs.\n"
+    )
+    # The record is the one a deploy from the sources writes: that deploy finds nothing to do.
+    request_log.clear()
+    out, _ = run_command("--noinput")
+    assert request_log.requests == [("GET", project.bucket, INDEX_KEY)]
+    assert "Nothing changed since the last deploy" in out
+
+
+def test_publishing_again_with_nothing_changed_is_one_request(
+    project: Project, stage: Path, request_log: RequestLog
+) -> None:
+    build(stage)
+    run_command("--noinput", "--publish", str(stage))
+    request_log.clear()
+
+    out, _ = run_command("--noinput", "--publish", str(stage))
+
+    assert request_log.requests == [("GET", project.bucket, INDEX_KEY)]
+    assert without_time(out) == (
+        f"\nNothing changed since the last deploy to 's3://{project.bucket}/static': the "
+        f"stage in '{stage}' has its fingerprint, so nothing was uploaded, in Xs.\n"
+    )
+
+
+def test_publishing_an_edit_uploads_what_a_deploy_of_it_uploads(
+    project: Project,
+    settings: SettingsWrapper,
+    stage: Path,
+    tmp_path: Path,
+    request_log: RequestLog,
+) -> None:
+    build(stage)
+    run_command("--noinput", "--publish", str(stage))
+    deployed_elsewhere(project, request_log)
+    (project.source / "img" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"edited" * 100)
+    build(stage)
+    request_log.clear()
+
+    run_command("--noinput", "--publish", str(stage))
+
+    uploads = {key.removeprefix(f"{LOCATION}/") for key in request_log.keys("PUT")}
+    tree, uploaded = deployed_elsewhere(project, request_log)
+    # Both keep the first release's files too, until --prune.
+    assert published(project) == tree
+    expected = stock_whitenoise_tree(settings, tmp_path / "stock")
+    assert {name: tree[name] for name in expected} == expected
+    assert uploads - {".collectsync-index.json"} == uploaded - {".collectsync-index.json"}
+    assert "staticfiles.json" in uploads
+
+
+def damage_a_file(stage: Path) -> str:
+    """Alter, at the same size, a file the edit changed: one the publish uploads."""
+    path = stage / "files" / "css" / "theme.css"
+    data = bytearray(path.read_bytes())
+    data[0] ^= 1
+    path.write_bytes(bytes(data))
+    return "css/theme.css"
+
+
+def lose_a_file(stage: Path) -> str:
+    path = stage / "files" / "js" / "app.js"
+    path.unlink()
+    return "js/app.js"
+
+
+def edit_the_record(stage: Path, **fields: object) -> None:
+    record = json.loads((stage / RECORD_NAME).read_bytes())
+    (stage / RECORD_NAME).write_text(json.dumps({**record, **fields}))
+
+
+@pytest.mark.parametrize(
+    ("spoil", "sentence"),
+    [
+        (
+            damage_a_file,
+            "The stage in '{stage}' is not complete: '{name}' does not match its build "
+            "record (its bytes are not those the build staged); build the stage again with "
+            "collectstatic --stage-only. Nothing was uploaded.",
+        ),
+        (
+            lose_a_file,
+            "The stage in '{stage}' is not complete: '{name}' does not match its build "
+            "record (it is missing); build the stage again with collectstatic --stage-only. "
+            "Nothing was uploaded.",
+        ),
+        (
+            lambda stage: (stage / RECORD_NAME).unlink(),
+            "'{stage}' holds no complete stage: it has no collectsync-stage.json, which "
+            "collectstatic --stage-only writes last; build the stage (again) and publish that. "
+            "Nothing was uploaded.",
+        ),
+        (
+            lambda stage: edit_the_record(stage, version=99, collectsync="9.0"),
+            "The stage '{stage}' was built by collectsync 9.0, whose build record this "
+            "collectsync (0.1.0) can't read; build it again with this version.",
+        ),
+    ],
+)
+def test_a_stage_that_is_not_complete_is_refused_and_nothing_switched(
+    project: Project,
+    stage: Path,
+    spoil: Callable[[Path], str | None],
+    sentence: str,
+    request_log: RequestLog,
+) -> None:
+    build(stage)
+    run_command("--noinput", "--publish", str(stage))
+    before = {key: project.read(key) for key in (MANIFEST_KEY, INDEX_KEY)}
+    (project.source / "css" / "theme.css").write_text("/* theme, edited */")
+    build(stage)
+    name = spoil(stage)
+    request_log.clear()
+
+    with pytest.raises(CommandError) as refused:
+        run_command("--noinput", "--publish", str(stage))
+
+    assert str(refused.value) == sentence.format(stage=stage, name=name)
+    assert request_log.keys("PUT") == set()
+    assert {key: project.read(key) for key in before} == before
+
+
+def test_a_stage_built_with_other_settings_is_refused(
+    project: Project, settings: SettingsWrapper, stage: Path, request_log: RequestLog
+) -> None:
+    build(stage)
+    settings.STATIC_URL = "https://cdn.example.com/static/"
+    with pytest.raises(CommandError) as refused:
+        run_command("--noinput", "--publish", str(stage))
+    assert str(refused.value) == (
+        f"The stage in '{stage}' was built with STATIC_URL '/static/', but this project has "
+        "'https://cdn.example.com/static/'; build the stage with the settings it is published "
+        "with. Nothing was uploaded."
+    )
+
+    settings.STATIC_URL = "/static/"
+    settings.WHITENOISE_KEEP_ONLY_HASHED_FILES = True
+    with pytest.raises(CommandError) as refused:
+        run_command("--noinput", "--publish", str(stage))
+    assert str(refused.value) == (
+        f"The stage in '{stage}' was built with WHITENOISE_KEEP_ONLY_HASHED_FILES unset, but "
+        "this project has True; build the stage with the settings it is published with. "
+        "Nothing was uploaded."
+    )
+    assert request_log.requests == []
+    assert project.object_keys() == set()
+
+
+def test_a_missing_stage_directory_is_one_sentence(project: Project, tmp_path: Path) -> None:
+    with pytest.raises(CommandError) as refused:
+        run_command("--noinput", "--publish", str(tmp_path / "nowhere"))
+    assert str(refused.value) == (
+        f"The stage directory '{tmp_path / 'nowhere'}' does not exist; create it "
+        f"(mkdir -p {tmp_path / 'nowhere'}) and rerun."
+    )
+
+
+def test_dry_run_and_json_report(project: Project, stage: Path, tmp_path: Path) -> None:
+    build(stage)
+    report = tmp_path / "report.json"
+
+    out, _ = run_command(
+        "--noinput", "--publish", str(stage), "--dry-run", "--json-report", str(report)
+    )
+
+    assert project.object_keys() == set()
+    assert out.endswith("Nothing was written (--dry-run).\n")
+    written = json.loads(report.read_text())
+    staged = len(list((stage / "files").rglob("*.*")))
+    assert (written["stage"], written["source_files"], written["staged_files"]) == (
+        str(stage),
+        6,
+        staged,
+    )
+    assert (written["planned_uploads"], written["uploaded_files"]) == (staged, 0)
+
+
+def test_a_concurrent_publisher_is_merged_not_overwritten(project: Project, stage: Path) -> None:
+    build(stage)
+    theirs = SyncIndex({"theirs.css": Entry("1" * 32, 2)}, generation=1)
+
+    def another_publisher_writes_its_index(method: str, key: str, attempt: int) -> Action:
+        if method == "PUT" and key.endswith("theme.css") and attempt == 1:
+            project.s3.put_object(Bucket=project.bucket, Key=INDEX_KEY, Body=theirs.to_bytes())
+        return "pass"
+
+    with through_proxy(project, another_publisher_writes_its_index):
+        _, err = run_command("--noinput", "--publish", str(stage))
+
+    assert "Another deploy updated the sync index in" in err
+    written = SyncIndex.from_bytes(project.read(INDEX_KEY))
+    assert {"theirs.css", "css/theme.css"} <= set(written.files)
+    assert written.generation == 2
+
+
+@pytest.mark.parametrize("emulator", [google_bucket, azure_container])
+def test_publish_to_each_emulated_storage(
+    emulator: Callable[[], object],
+    static_source: Path,
+    settings: SettingsWrapper,
+    stage: Path,
+    tmp_path: Path,
+) -> None:
+    settings.STATICFILES_DIRS = [str(static_source)]
+    with emulator() as emulated:  # type: ignore[attr-defined]
+        assert isinstance(emulated, Emulated)
+        settings.STORAGES = emulated.storages(location="static")
+        build(stage)
+        run_command("--noinput", "--publish", str(stage))
+        again, _ = run_command("--noinput", "--publish", str(stage))
+
+        expected = stock_whitenoise_tree(settings, tmp_path / "stock")
+        assert {key: emulated.read(f"static/{key}") for key in expected} == expected
+        assert emulated.keys() == {f"static/{key}" for key in expected} | {
+            "static/.collectsync-index.json"
+        }
+        assert "Nothing changed since the last deploy" in again
