@@ -83,3 +83,16 @@ def put_all(s3: S3Client, bucket: str, root: Path, *, prefix: str, workers: int)
     with ThreadPoolExecutor(max_workers=workers) as pool:
         sizes = list(pool.map(put, paths))
     return Upload(files=len(paths), bytes=sum(sizes), seconds=time.perf_counter() - started)
+
+
+def contents(s3: S3Client, bucket: str, *, leave_out: str) -> dict[str, bytes]:
+    """Every object in ``bucket`` by key, but the one named ``leave_out``."""
+    keys = [
+        entry["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        for entry in page.get("Contents", [])
+        if entry["Key"] != leave_out
+    ]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        bodies = pool.map(lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(), keys)
+        return dict(zip(keys, bodies, strict=True))

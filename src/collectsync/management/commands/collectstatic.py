@@ -49,8 +49,7 @@ class Command(collectstatic.Command):
             if options["stage_only"] or options["publish"]:
                 raise CommandError(
                     "--stage-only and --publish need collectsync and a remote staticfiles "
-                    "storage (STORAGES['staticfiles']); with a local one, collectstatic "
-                    "collects into STATIC_ROOT directly."
+                    "storage; with a local one, collectstatic collects into STATIC_ROOT."
                 )
             result: str | None = super().handle(**options)
             return result
