@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import shutil
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +23,7 @@ from tests.conftest import (
     stock_whitenoise_tree,
     without_time,
 )
+from tests.test_incremental import check_against_full_collect, edit, initial_tree
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
@@ -215,3 +218,36 @@ def test_options_that_mean_nothing_with_stage_only_are_refused(
         run_command("--noinput", "--stage-only", str(stage), *option)
     assert str(raised.value) == sentence
     assert list(stage.iterdir()) == []
+
+
+@pytest.mark.parametrize(("seed", "keep_only_hashed"), [(4, False), (5, True)])
+def test_random_edits_stage_and_publish_what_a_full_collect_writes(
+    project: Project,
+    settings: SettingsWrapper,
+    stage: Path,
+    tmp_path: Path,
+    seed: int,
+    keep_only_hashed: bool,
+    request: pytest.FixtureRequest,
+) -> None:
+    """After each edit, the stage is exactly a full Whitenoise collect of the sources, and
+    publishing it leaves the bucket as a deploy of them would."""
+    settings.WHITENOISE_KEEP_ONLY_HASHED_FILES = keep_only_hashed
+    rng = random.Random(seed)
+    shutil.rmtree(project.source)
+    sources = initial_tree(project.source, rng)
+    steps = int(request.config.getoption("--differential-steps"))
+    for step in range(steps + 1):
+        done, restore = edit(sources) if step else ("first build", None)
+        if restore is not None:
+            with pytest.raises(CommandError, match="Staging failed"):
+                run_command("--noinput", "--stage-only", str(stage))
+            with pytest.raises(CommandError, match="holds no complete stage"):
+                run_command("--noinput", "--publish", str(stage))
+            shutil.copy(sources.root.parent / "saved", sources.root / restore)
+        out, _ = run_command("--noinput", "--stage-only", str(stage))
+        expected = stock_whitenoise_tree(settings, tmp_path / f"full-{step}")
+        assert tree(stage / "files") == expected, (seed, step, done)
+        assert restore is not None or step == 0 or "staged again" in out, (seed, step, done)
+        run_command("--noinput", "--publish", str(stage))
+        check_against_full_collect(project, settings, tmp_path / f"published-{step}")

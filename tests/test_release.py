@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,7 @@ from tests.conftest import (
     INDEX_KEY,
     LOCATION,
     MANIFEST_KEY,
+    WHITENOISE,
     Project,
     RequestLog,
     remote_tree,
@@ -130,9 +132,18 @@ def test_publishing_an_edit_uploads_what_a_deploy_of_it_uploads(
     build(stage)
     request_log.clear()
 
-    run_command("--noinput", "--publish", str(stage))
+    out, _ = run_command("--noinput", "--publish", str(stage))
 
     uploads = {key.removeprefix(f"{LOCATION}/") for key in request_log.keys("PUT")}
+    files = len(list((stage / "files").rglob("*.*")))
+    content = len(uploads) - 1  # all but the index
+    summary = re.fullmatch(
+        rf"\n{files} static files in the stage '{re.escape(str(stage))}'; {content} uploaded "
+        rf"to 's3://{project.bucket}/static' \([\d.]+ KB\), {files - content} unchanged, "
+        r"in Xs\.\n",
+        without_time(out),
+    )
+    assert summary, out
     tree, uploaded = deployed_elsewhere(project, request_log)
     # Both keep the first release's files too, until --prune.
     assert published(project) == tree
@@ -308,3 +319,25 @@ def test_publish_to_each_emulated_storage(
             "static/.collectsync-index.json"
         }
         assert "Nothing changed since the last deploy" in again
+
+
+def test_both_halves_need_a_remote_storage_and_publish_stages_nothing(
+    project: Project, settings: SettingsWrapper, stage: Path
+) -> None:
+    build(stage)
+    with pytest.raises(CommandError) as refused:
+        run_command("--noinput", "--publish", str(stage), "--keep-local")
+    assert str(refused.value) == (
+        "--keep-local means nothing with --publish, which stages nothing: the stage "
+        "directory is already what it would keep."
+    )
+
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": WHITENOISE}}
+    for option in ("--stage-only", "--publish"):
+        with pytest.raises(CommandError) as refused:
+            run_command("--noinput", option, str(stage))
+        assert str(refused.value) == (
+            "--stage-only and --publish need collectsync and a remote staticfiles storage; "
+            "with a local one, collectstatic collects into STATIC_ROOT."
+        )
+    assert project.object_keys() == set()

@@ -40,7 +40,6 @@ class Build:
         self.collect = collect
         # The storage is built, never asked anything: only its manifest's name shapes the files.
         self.manifest_name = remote_manifest_name(build_remote_storage(backend))
-        self.reused_note = ""
 
     def run(self) -> str:
         started = time.monotonic()
@@ -62,13 +61,13 @@ class Build:
                 f"fingerprint, so nothing was staged{conflict_note(len(inputs.conflicts))}."
             )
         self.stage.unmark()
-        record = self.build(inputs, previous)
+        record, staged_again = self.build(inputs, previous)
         self.stage.mark(record)
         count = len(record.every_file)
+        again = "" if staged_again is None else f" ({staged_again} staged again)"
         return (
-            f"\n{plural(count, 'static file')} staged into '{self.stage.path}'"
-            f"{self.reused_note}{conflict_note(len(inputs.conflicts))}, "
-            f"in {time.monotonic() - started:.1f}s."
+            f"\n{plural(count, 'static file')} staged into '{self.stage.path}'{again}"
+            f"{conflict_note(len(inputs.conflicts))}, in {time.monotonic() - started:.1f}s."
         )
 
     def previous(self) -> StageRecord | None:
@@ -82,7 +81,9 @@ class Build:
             return None
         return record
 
-    def build(self, inputs: Inputs, previous: StageRecord | None) -> StageRecord:
+    def build(self, inputs: Inputs, previous: StageRecord | None) -> tuple[StageRecord, int | None]:
+        """Stage into the directory; its new record, and how many files were staged again
+        (None when every file was)."""
         index = SyncIndex() if previous is None else as_index(previous)
         compressor = compressor_identity()
         full_because = self.request.full_stage_reason() or unhookable(local_storage_class())
@@ -110,8 +111,7 @@ class Build:
             else:
                 keep = set(files) | {manifest.name} if manifest else set(files)
                 self.stage.install(staged, drop=set(previous.every_file) - keep)
-        self.reused_note = "" if selection is None else f" ({len(staged.files)} staged again)"
-        return StageRecord(
+        record = StageRecord(
             made=Provenance(
                 inputs.fingerprint, inputs.settings, inputs.code, compressor, staged.sources
             ),
@@ -123,6 +123,7 @@ class Build:
             manifest=None if manifest is None else StageEntry(manifest.md5, manifest.size),
             source_count=inputs.source_count,
         )
+        return record, None if selection is None else len(staged.files)
 
 
 def staged_files(

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Protocol, cast
 
-from collectsync.code_identity import what_changed
+from collectsync.code_identity import CodePart, what_changed
 from collectsync.conf import conf
-from collectsync.fingerprint import Inputs
 from collectsync.index import SyncIndex
 from collectsync.index_sources import RecordedSources
 from collectsync.records import VARIANT_SUFFIXES
@@ -25,6 +24,20 @@ STAGES_INCREMENTALLY = {
     "django.contrib.staticfiles.storage.ManifestStaticFilesStorage",
 }
 """Local storages known to post-process each file from its bytes and its references alone."""
+
+
+class Wanted(Protocol):
+    """What is to be deployed, as far as choosing what to stage (or upload) again goes:
+    the sources by md5, and the fingerprint of the settings and code (fingerprint.Inputs)."""
+
+    @property
+    def sources(self) -> Mapping[str, str]: ...
+
+    @property
+    def settings(self) -> str | None: ...
+
+    @property
+    def code(self) -> Mapping[str, CodePart]: ...
 
 
 @dataclass(frozen=True)
@@ -81,7 +94,7 @@ def select(now: Mapping[str, str], recorded: RecordedSources) -> Selection | Non
 
 
 def choose(
-    index: SyncIndex, inputs: Inputs, compressor: str, *, full_because: str | None
+    index: SyncIndex, inputs: Wanted, compressor: str | None, *, full_because: str | None
 ) -> tuple[Selection | None, str | None]:
     """Stage incrementally, or everything (None) and one line saying why, when the record
     can't vouch for what staging would reuse. A first deploy needs no reason."""
@@ -99,7 +112,7 @@ def choose(
     return selection, None
 
 
-def unvouched(index: SyncIndex, inputs: Inputs, compressor: str) -> str | None:
+def unvouched(index: SyncIndex, inputs: Wanted, compressor: str | None) -> str | None:
     """Why the record can't vouch for any staged file, if it can't."""
     if conf.LOCAL_STORAGE not in STAGES_INCREMENTALLY:
         return (

@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from collectsync.code_identity import CodePart
 from collectsync.deploy import Deploy
 from collectsync.fingerprint import output_shape
+from collectsync.incremental import choose
+from collectsync.index import SyncIndex
 from collectsync.options import CollectInto, Console, Request
 from collectsync.record import read_index, with_partial_record
+from collectsync.records import VARIANT_SUFFIXES, Provenance, StagedSet
 from collectsync.report import Outcome
 from collectsync.stage_dir import StageDir, StageRefused
 from collectsync.stage_record import StageRecord
@@ -61,8 +67,9 @@ class Release(Deploy):
         index = with_partial_record(self.target, record.index)
         staged = self.stage.staged_set(built)
         self.target.refuse_own_names(staged.files)
+        staged, retiring = self.changed_part(staged, index, built)
         record = dataclasses.replace(record, index=index)
-        plan = self.plan(staged, record, None, retiring=None, compressor=made.compressor)
+        plan = self.plan(staged, record, None, retiring=retiring, compressor=made.compressor)
         # Only what is uploaded must hold the bytes the build staged: the rest is not read.
         self.stage.check(built, hashing=[file.name for file in plan.uploads])
         upload_started = time.monotonic()
@@ -71,6 +78,27 @@ class Release(Deploy):
         seconds = {"upload": time.monotonic() - upload_started}
         outcome = Outcome(built.source_count, [], plan, deleted, seconds, stage=stage)
         return self.report(outcome, started)
+
+    def changed_part(
+        self, staged: StagedSet, index: SyncIndex, built: StageRecord
+    ) -> tuple[StagedSet, list[str] | None]:
+        """The files of the sources a deploy of the stage's sources would stage again, and
+        the files of the last deploy it retires; the whole stage (and None) when the index
+        can't vouch for the rest, as it can't for a deploy either."""
+        sources = built.made.sources
+        if sources is None:
+            return staged, None
+        wanted = Built({name: source.md5 for name, source in sources.items()}, built.made)
+        full_because = self.request.full_stage_reason()
+        selection, _ = choose(index, wanted, built.made.compressor, full_because=full_because)
+        if selection is None:
+            return staged, None
+        outputs: set[str] = set()
+        for name in selection.staged:
+            for output in {name, sources[name].hashed or name}:
+                outputs.update(output + suffix for suffix in ("", *VARIANT_SUFFIXES))
+        files = [file for file in staged.files if file.name in outputs]
+        return dataclasses.replace(staged, files=files), selection.retiring
 
     def refuse_other_shape(self, built: StageRecord) -> None:
         """Refuse a stage whose files this project's settings would not have made."""
@@ -94,6 +122,22 @@ class Release(Deploy):
                 f"this project has {has}; build the stage with "
                 "the settings it is published with. Nothing was uploaded."
             )
+
+
+@dataclass(frozen=True)
+class Built:
+    """A stage's sources and settings, as incremental.choose() asks for them."""
+
+    sources: Mapping[str, str]
+    made: Provenance
+
+    @property
+    def settings(self) -> str | None:
+        return self.made.settings
+
+    @property
+    def code(self) -> Mapping[str, CodePart]:
+        return self.made.code or {}
 
 
 def shown(value: object) -> str:

@@ -84,11 +84,13 @@ def summary(outcome: Outcome, destination: str, *, dry_run: bool, keep_deploys: 
 
 def staged_summary(plan: Plan, destination: str, *, dry_run: bool, stage: str | None) -> str:
     uploads = plan.uploads
-    unchanged = plan.staged_count - len(uploads)
+    # A stage's files are all there, whether a deploy would have staged them again or not.
+    count = plan.staged_count if stage is None else plan.staged_count + plan.reused
+    unchanged = count - len(uploads)
     action = "would be uploaded" if dry_run else "uploaded"
     staged = "staged" if stage is None else f"in the stage '{stage}'"
     text = (
-        f"\n{plural(plan.staged_count, 'static file')} {staged}; {len(uploads)} {action} "
+        f"\n{plural(count, 'static file')} {staged}; {len(uploads)} {action} "
         f"to '{destination}' ({human_size(plan.upload_bytes)}), {unchanged} unchanged"
     )
     if plan.compression_skipped:
@@ -102,7 +104,7 @@ def staged_summary(plan: Plan, destination: str, *, dry_run: bool, stage: str | 
             f", {count} uploaded again only because the remote keeps no checksum that shows "
             f"whether {'it' if count == 1 else 'they'} changed"
         )
-    if plan.reused:
+    if plan.reused and stage is None:
         text += f", {plan.reused} reused from the last deploy without staging"
     if plan.stale_variants:
         deleted = "would be deleted" if dry_run else "deleted"

@@ -120,9 +120,10 @@ class StageDir:
         """Refuse the stage unless every file the record names is there at its size, and
         those ``hashing`` names also with its md5."""
         expected = record.every_file
+        tree = str(self.tree)  # names joined as text: a third of Path's cost per file
         for name, entry in expected.items():
             try:
-                size = (self.tree / name).stat().st_size
+                size = os.stat(f"{tree}/{name}").st_size  # noqa: PTH116
             except FileNotFoundError:
                 raise self.damaged(name, "it is missing") from None
             if size != entry.size:
