@@ -105,7 +105,7 @@ class Deploy:
                 selection=selection,
                 recorded=index.sources,
             )
-            self.target.refuse_own_names(staged.files)
+            self.target.refuse_own_names(f.name for f in staged.files)
             retiring = selection.retiring if selection else None
             record = dataclasses.replace(record, index=index)
             plan = self.plan(staged, record, early, retiring=retiring, compressor=compressor)
@@ -145,7 +145,7 @@ class Deploy:
             return reading.result(), inputs
 
     def offer(self, early: BackgroundUploads, files: list[StagedFile]) -> None:
-        self.target.refuse_own_names(files)
+        self.target.refuse_own_names(f.name for f in files)
         early.offer(files)
 
     def plan(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from collectsync.errors import ConcurrentUpdate, DeployError, RemoteError
@@ -42,8 +42,8 @@ class Target:
     def own_names(self) -> set[str]:
         return {self.index_name, self.partial_name}
 
-    def refuse_own_names(self, files: list[StagedFile]) -> None:
-        reserved = self.own_names & {f.name for f in files}
+    def refuse_own_names(self, names: Iterable[str]) -> None:
+        reserved = self.own_names.intersection(names)
         if reserved:
             raise DeployError(
                 f"A static file is named '{sorted(reserved)[0]}', which collectsync uses "

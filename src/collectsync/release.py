@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from collectsync.incremental import choose
 from collectsync.index import SyncIndex
 from collectsync.options import CollectInto, Console, Request
 from collectsync.record import read_index, with_partial_record
-from collectsync.records import VARIANT_SUFFIXES, Provenance, StagedSet
+from collectsync.records import VARIANT_SUFFIXES, Provenance
 from collectsync.report import Outcome
 from collectsync.stage_dir import StageDir, StageRefused
 from collectsync.stage_record import StageRecord
@@ -47,15 +48,20 @@ class Release(Deploy):
 
     def run(self) -> str:
         started = time.monotonic()
-        built = self.stage.complete_record()
-        self.refuse_other_shape(built)
-        self.stage.check(built)
-        record = read_index(
-            self.target,
-            verify=self.request.verify,
-            warn=self.console.warn,
-            inform=lambda message: self.console.log(message, level=1),
-        )
+        # The index is read while the stage is checked: one waits on the remote, the other
+        # on the disk.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="collectsync-index") as reader:
+            reading = reader.submit(
+                read_index,
+                self.target,
+                verify=self.request.verify,
+                warn=self.console.warn,
+                inform=lambda message: self.console.log(message, level=1),
+            )
+            built = self.stage.complete_record()
+            self.refuse_other_shape(built)
+            self.stage.check(built)
+            record = reading.result()
         stage = str(self.stage.path)
         made = built.made
         if not (self.request.force_sync or self.request.verify) and (
@@ -64,10 +70,10 @@ class Release(Deploy):
             deleted = self.prune_unchanged(record.index)
             outcome = Outcome(built.source_count, [], None, deleted, {}, stage=stage)
             return self.report(outcome, started)
+        self.target.refuse_own_names(built.every_file)
         index = with_partial_record(self.target, record.index)
-        staged = self.stage.staged_set(built)
-        self.target.refuse_own_names(staged.files)
-        staged, retiring = self.changed_part(staged, index, built)
+        names, retiring = self.changed_part(index, built)
+        staged = self.stage.staged_set(built, names)
         record = dataclasses.replace(record, index=index)
         plan = self.plan(staged, record, None, retiring=retiring, compressor=made.compressor)
         # Only what is uploaded must hold the bytes the build staged: the rest is not read.
@@ -80,25 +86,24 @@ class Release(Deploy):
         return self.report(outcome, started)
 
     def changed_part(
-        self, staged: StagedSet, index: SyncIndex, built: StageRecord
-    ) -> tuple[StagedSet, list[str] | None]:
+        self, index: SyncIndex, built: StageRecord
+    ) -> tuple[set[str] | None, list[str] | None]:
         """The files of the sources a deploy of the stage's sources would stage again, and
-        the files of the last deploy it retires; the whole stage (and None) when the index
-        can't vouch for the rest, as it can't for a deploy either."""
+        the files of the last deploy it retires; None and None (the whole stage) when the
+        index can't vouch for the rest, as it can't for a deploy either."""
         sources = built.made.sources
         if sources is None:
-            return staged, None
+            return None, None
         wanted = Built({name: source.md5 for name, source in sources.items()}, built.made)
         full_because = self.request.full_stage_reason()
         selection, _ = choose(index, wanted, built.made.compressor, full_because=full_because)
         if selection is None:
-            return staged, None
+            return None, None
         outputs: set[str] = set()
         for name in selection.staged:
             for output in {name, sources[name].hashed or name}:
                 outputs.update(output + suffix for suffix in ("", *VARIANT_SUFFIXES))
-        files = [file for file in staged.files if file.name in outputs]
-        return dataclasses.replace(staged, files=files), selection.retiring
+        return outputs, selection.retiring
 
     def refuse_other_shape(self, built: StageRecord) -> None:
         """Refuse a stage whose files this project's settings would not have made."""

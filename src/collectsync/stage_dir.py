@@ -142,9 +142,14 @@ class StageDir:
             "Nothing was uploaded."
         )
 
-    def staged_set(self, record: StageRecord) -> StagedSet:
-        """The staged files as a deploy would have staged them, variants and all."""
-        files = [self.staged_file(name, entry) for name, entry in sorted(record.files.items())]
+    def staged_set(self, record: StageRecord, names: set[str] | None = None) -> StagedSet:
+        """The staged files as a deploy would have staged them, variants and all; of those
+        ``names`` only, if given."""
+        files = [
+            self.staged_file(name, entry)
+            for name, entry in sorted(record.files.items())
+            if names is None or name in names
+        ]
         manifest = None
         if record.manifest_name is not None and record.manifest is not None:
             manifest = self.staged_file(record.manifest_name, record.manifest)
