@@ -6,16 +6,20 @@ import json
 import os
 import random
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import requests
 from django.core.management.base import CommandError
 
+from collectsync.index import SyncIndex
 from collectsync.sources import file_md5
 from collectsync.stage_dir import RECORD_NAME
 from tests.conftest import (
+    INDEX_KEY,
     Project,
     RequestLog,
     run_command,
@@ -23,6 +27,9 @@ from tests.conftest import (
     stock_whitenoise_tree,
     without_time,
 )
+from tests.emulated import AZURITE_CONNECTION
+from tests.settings import AZURITE_ENDPOINT
+from tests.test_collectstatic import run_child, wait_for
 from tests.test_incremental import check_against_full_collect, edit, initial_tree
 
 if TYPE_CHECKING:
@@ -70,6 +77,47 @@ def offline(project: Project, settings: SettingsWrapper) -> Project:
     )
     settings.STORAGES = storages
     return project
+
+
+DEAD_ENDPOINT = "http://127.0.0.1:9"
+OFFLINE_STORAGES = {
+    "google": (
+        "tests.emulated.GoogleCloudManifestStorage",
+        {"bucket_name": "nowhere", "location": "static"},
+    ),
+    "azure": (
+        "tests.emulated.AzureManifestStorage",
+        {
+            "azure_container": "nowhere",
+            "connection_string": AZURITE_CONNECTION.replace(AZURITE_ENDPOINT, DEAD_ENDPOINT),
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", list(OFFLINE_STORAGES))
+def test_stage_only_never_asks_google_or_azure_anything(
+    project: Project,
+    settings: SettingsWrapper,
+    stage: Path,
+    tmp_path: Path,
+    kind: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[str] = []
+    monkeypatch.setattr(requests.Session, "send", lambda _, request, **__: sent.append(request.url))
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", DEAD_ENDPOINT)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    backend, options = OFFLINE_STORAGES[kind]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": backend, "OPTIONS": options},
+    }
+
+    run_command("--noinput", "--stage-only", str(stage))
+
+    assert tree(stage / "files") == stock_whitenoise_tree(settings, tmp_path / "stock")
+    assert sent == []
 
 
 def test_stage_only_stages_what_a_full_collect_writes_with_no_remote_at_all(
@@ -251,3 +299,37 @@ def test_random_edits_stage_and_publish_what_a_full_collect_writes(
         assert restore is not None or step == 0 or "staged again" in out, (seed, step, done)
         run_command("--noinput", "--publish", str(stage))
         check_against_full_collect(project, settings, tmp_path / f"published-{step}")
+        # The index records the sources as the build did: later deploys stage from it.
+        index = SyncIndex.from_bytes(project.read(INDEX_KEY))
+        built = json.loads((stage / RECORD_NAME).read_bytes())["sources"]
+        assert {
+            name: [source.md5, source.hashed, list(source.refs)]
+            for name, source in (index.sources or {}).items()
+        } == built, (seed, step, done)
+
+
+def test_sigterm_during_a_build_leaves_no_stage_and_a_rerun_builds_it(
+    project: Project, settings: SettingsWrapper, stage: Path, tmp_path: Path, staging_parent: Path
+) -> None:
+    run_command("--noinput", "--stage-only", str(stage))
+    paused = tmp_path / "paused"
+    # The child stops in the middle of post-processing until the signal ends it.
+    child = run_child(
+        project, staging_parent, "--stage-only", str(stage), COLLECTSYNC_TEST_PAUSE=str(paused)
+    )
+    wait_for(paused.exists, child)
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=60)
+
+    assert child.returncode == 1
+    assert (
+        f"CommandError: Interrupted: the stage in '{stage}' is not complete; rerun "
+        "collectstatic --stage-only to finish it."
+    ) in err
+    assert sorted(p.name for p in stage.iterdir()) == ["files"]
+    with pytest.raises(CommandError, match="holds no complete stage"):
+        run_command("--noinput", "--publish", str(stage))
+
+    run_command("--noinput", "--stage-only", str(stage))
+
+    assert tree(stage / "files") == stock_whitenoise_tree(settings, tmp_path / "stock")

@@ -553,10 +553,10 @@ def test_force_sync_compresses_everything_again(project: Project) -> None:
     assert "compression skipped" not in out
 
 
-def run_child(project: Project, temp: Path, **env: str) -> subprocess.Popen[str]:
+def run_child(project: Project, temp: Path, *options: str, **env: str) -> subprocess.Popen[str]:
     """collectstatic in its own process, as a deploy pipeline runs it."""
     return subprocess.Popen(
-        [sys.executable, "-m", "django", "collectstatic", "--noinput"],
+        [sys.executable, "-m", "django", "collectstatic", "--noinput", *options],
         env={
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",

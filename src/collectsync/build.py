@@ -12,6 +12,7 @@ from collectsync.errors import StagingError
 from collectsync.fingerprint import Inputs, input_fingerprint, output_shape
 from collectsync.incremental import Selection, choose
 from collectsync.index import SyncIndex
+from collectsync.interrupts import checkpoint
 from collectsync.local import local_storage_class
 from collectsync.memory import limit_allocator
 from collectsync.options import CollectInto, Console, Request
@@ -62,6 +63,7 @@ class Build:
             )
         self.stage.unmark()
         record, staged_again = self.build(inputs, previous)
+        checkpoint()  # an interrupt whose exception was lost must not leave a record
         self.stage.mark(record)
         count = len(record.every_file)
         again = "" if staged_again is None else f" ({staged_again} staged again)"

@@ -19,7 +19,7 @@ from collectsync.incremental import choose
 from collectsync.index import SyncIndex
 from collectsync.options import CollectInto, Console, Request
 from collectsync.record import read_index, with_partial_record
-from collectsync.records import VARIANT_SUFFIXES, Provenance
+from collectsync.records import VARIANT_SUFFIXES, Provenance, Source
 from collectsync.report import Outcome
 from collectsync.stage_dir import StageDir, StageRefused
 from collectsync.stage_record import StageRecord
@@ -79,6 +79,7 @@ class Release(Deploy):
         # Only what is uploaded must hold the bytes the build staged: the rest is not read.
         self.stage.check(built, hashing=[file.name for file in plan.uploads])
         upload_started = time.monotonic()
+        made = dataclasses.replace(made, sources=changes_to(index, made.sources))
         live = self.publish(plan, index, made)
         deleted = self.prune(live)
         seconds = {"upload": time.monotonic() - upload_started}
@@ -143,6 +144,18 @@ class Built:
     @property
     def code(self) -> Mapping[str, CodePart]:
         return self.made.code or {}
+
+
+def changes_to(
+    index: SyncIndex, sources: Mapping[str, Source] | None
+) -> Mapping[str, Source] | None:
+    """``sources`` as the index's own with what differs changed: written as a deploy writes
+    them, only the changes, instead of every source anew."""
+    recorded = index.recorded_sources
+    if recorded is None or sources is None:
+        return sources
+    put = {name: s for name, s in sources.items() if name not in recorded or recorded[name] != s}
+    return recorded.changed(put, drop=[name for name in recorded if name not in sources])
 
 
 def shown(value: object) -> str:

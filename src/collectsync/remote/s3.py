@@ -18,7 +18,7 @@ from collectsync.records import Listed, StagedFile
 from collectsync.remote.base import join_key
 from collectsync.remote.s3_attempts import AttemptWatcher
 from collectsync.remote.s3_checksums import holds
-from collectsync.remote.s3_config import for_endpoint, new_client, with_retries, write_parameters
+from collectsync.remote.s3_config import Clients, for_endpoint, with_retries, write_parameters
 from collectsync.remote.s3_errors import (
     MISSING_OBJECT_CODES,
     UNSUPPORTED_CODES,
@@ -30,7 +30,6 @@ from collectsync.weather import Weather, in_rounds
 logger = logging.getLogger("collectsync")
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
     from storages.backends.s3 import S3Storage
 
 DELETE_BATCH = 1000  # the most one DeleteObjects request takes
@@ -41,17 +40,10 @@ class S3Remote:
         self._storage = storage
         self.bucket: str = storage.bucket_name
         self.location: str = (storage.location or "").strip("/")
-        # One boto3 session, made the way the storage makes its own, and one client per thread
-        # from it: a session is cheap to share, but boto3 resources are not thread-safe and a
-        # session per thread costs about 0.25 s of CPU each.
-        self._session = storage._create_session()
-        self._session_lock = threading.Lock()
-        self._clients = threading.local()
-        self._client_config = for_endpoint(
-            with_retries(storage.client_config), storage.endpoint_url
-        )
+        config = for_endpoint(with_retries(storage.client_config), storage.endpoint_url)
         self.weather = Weather.from_settings(self.destination)
         self._watcher = AttemptWatcher(self.weather)
+        self._clients = Clients(storage, config, self._watcher.watch)
         self.requests: Counter[str] = Counter()
         self._requests_lock = threading.Lock()
         self._etags: dict[str, str | None] = {}
@@ -67,22 +59,14 @@ class S3Remote:
     def destination(self) -> str:
         return f"s3://{self.bucket}/{self.location}".rstrip("/")
 
-    def _client(self) -> S3Client:
-        client: S3Client | None = getattr(self._clients, "client", None)
-        if client is None:
-            with self._session_lock:  # creating clients from one session is not thread-safe
-                client = new_client(self._session, self._storage, self._client_config)
-            self._watcher.watch(client)
-            self._clients.client = client
-        return client
-
     @in_rounds
     def read(self, name: str) -> bytes | None:
         key = join_key(self.location, name)
         self._count("GET")
         try:
-            response = self._client().get_object(Bucket=self.bucket, Key=key)
-            data: bytes = response["Body"].read()
+            with self._clients.lent() as client:
+                response = client.get_object(Bucket=self.bucket, Key=key)
+                data: bytes = response["Body"].read()
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
                 self._etags[name] = None
@@ -98,18 +82,17 @@ class S3Remote:
         prefix = f"{self.location}/" if self.location else ""
         objects: dict[str, Listed] = {}
         try:
-            pages = (
-                self._client()
-                .get_paginator("list_objects_v2")
-                .paginate(Bucket=self.bucket, Prefix=prefix)
-            )
-            for page in pages:
-                self._count("LIST")
-                for item in page.get("Contents", []):
-                    etag = item["ETag"].strip('"')
-                    # Only a single-part, non-KMS upload has its MD5 as ETag: 32 hex digits.
-                    md5 = etag if len(etag) == 32 and "-" not in etag else None
-                    objects[item["Key"].removeprefix(prefix)] = Listed(item["Size"], md5)
+            with self._clients.lent() as client:
+                pages = client.get_paginator("list_objects_v2").paginate(
+                    Bucket=self.bucket, Prefix=prefix
+                )
+                for page in pages:
+                    self._count("LIST")
+                    for item in page.get("Contents", []):
+                        etag = item["ETag"].strip('"')
+                        # Only a single-part, non-KMS upload has its MD5 as ETag: 32 hex digits.
+                        md5 = etag if len(etag) == 32 and "-" not in etag else None
+                        objects[item["Key"].removeprefix(prefix)] = Listed(item["Size"], md5)
         except (ClientError, BotoCoreError) as error:
             raise remote_error(error, self.bucket, prefix or "/") from error
         return objects
@@ -137,7 +120,8 @@ class S3Remote:
         self._count("HEAD")
         mode: Any = {"ChecksumMode": "ENABLED"} if self._checksum_mode else {}
         try:
-            return dict(self._client().head_object(Bucket=self.bucket, Key=key, **mode))
+            with self._clients.lent() as client:
+                return dict(client.head_object(Bucket=self.bucket, Key=key, **mode))
         except ClientError as error:
             code = error_code(error)
             if code in MISSING_OBJECT_CODES:
@@ -156,10 +140,11 @@ class S3Remote:
             keys = [join_key(self.location, name) for name in names[start : start + DELETE_BATCH]]
             self._count("DELETE")
             try:
-                response = self._client().delete_objects(
-                    Bucket=self.bucket,
-                    Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
-                )
+                with self._clients.lent() as client:
+                    response = client.delete_objects(
+                        Bucket=self.bucket,
+                        Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
+                    )
             except (ClientError, BotoCoreError) as error:
                 raise remote_error(error, self.bucket, keys[0]) from error
             failed += [
@@ -218,14 +203,15 @@ class S3Remote:
         parameters = write_parameters(self._storage, key, cache_control, md5)
         self._count("PUT")
         try:
-            response = self._client().put_object(
-                Bucket=self.bucket,
-                Key=key,
-                Body=body,
-                ContentMD5=content_md5,
-                **parameters,
-                **(conditions or {}),  # type: ignore[arg-type]
-            )
+            with self._clients.lent() as client:
+                response = client.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=body,
+                    ContentMD5=content_md5,
+                    **parameters,
+                    **(conditions or {}),  # type: ignore[arg-type]
+                )
         except ClientError as error:
             if error_code(error) in ("PreconditionFailed", "412"):
                 raise ConcurrentUpdate(
