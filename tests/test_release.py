@@ -342,3 +342,29 @@ def test_both_halves_need_a_remote_storage_and_publish_stages_nothing(
             "with a local one, collectstatic collects into STATIC_ROOT."
         )
     assert project.object_keys() == set()
+
+
+def test_a_publish_that_fails_switches_nothing_and_a_rerun_finishes(
+    project: Project, settings: SettingsWrapper, stage: Path, tmp_path: Path
+) -> None:
+    build(stage)
+    run_command("--noinput", "--publish", str(stage))
+    before = {key: project.read(key) for key in (MANIFEST_KEY, INDEX_KEY)}
+    (project.source / "css" / "theme.css").write_text("/* theme, edited */")
+    build(stage)
+    theme = f"{LOCATION}/css/theme.css"
+
+    def refuse_the_edited_stylesheet(method: str, key: str, attempt: int) -> Action:
+        return "403" if (method, key) == ("PUT", theme) else "pass"
+
+    with (
+        through_proxy(project, refuse_the_edited_stylesheet),
+        pytest.raises(CommandError) as failed,
+    ):
+        run_command("--noinput", "--publish", str(stage))
+
+    assert "Nothing was switched" in str(failed.value)
+    assert {key: project.read(key) for key in before} == before
+    run_command("--noinput", "--publish", str(stage))
+    expected = stock_whitenoise_tree(settings, tmp_path / "stock")
+    assert {name: published(project)[name] for name in expected} == expected
