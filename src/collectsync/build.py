@@ -16,7 +16,7 @@ from collectsync.interrupts import checkpoint
 from collectsync.local import local_storage_class
 from collectsync.memory import limit_allocator
 from collectsync.options import CollectInto, Console, Request
-from collectsync.records import Entry, Provenance, StagedSet
+from collectsync.records import Entry, StagedSet
 from collectsync.remote import build_remote_storage, remote_manifest_name
 from collectsync.report import CONFLICT_LOG_LEVEL, conflict_note, found_another_file, plural
 from collectsync.sources import read_sources
@@ -114,9 +114,7 @@ class Build:
                 keep = set(files) | {manifest.name} if manifest else set(files)
                 self.stage.install(staged, drop=set(previous.every_file) - keep)
         record = StageRecord(
-            made=Provenance(
-                inputs.fingerprint, inputs.settings, inputs.code, compressor, staged.sources
-            ),
+            made=inputs.provenance(compressor, staged.sources),
             shape=output_shape(
                 post_process=self.request.post_process, manifest_name=self.manifest_name
             ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from collectsync.compression import compressor_identity
@@ -112,10 +112,7 @@ class Deploy:
             upload_started = time.monotonic()
             if self.request.keep_local:
                 self.console.log(f"Staged files kept in '{root}'.", level=0)
-            made = Provenance(
-                inputs.fingerprint, inputs.settings, inputs.code, compressor, staged.sources
-            )
-            live = self.publish(plan, index, made)
+            live = self.publish(plan, index, inputs.provenance(compressor, staged.sources))
         deleted = self.prune(live)
         upload = time.monotonic() - upload_started
         seconds = {"staging": upload_started - staging_started, "upload": upload}
@@ -126,13 +123,7 @@ class Deploy:
         # Reading the index is mostly waiting for the remote, reading the sources mostly disk
         # and hashlib, which let go of the GIL: side by side, the no-change path is sooner done.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="collectsync-index") as reader:
-            reading = reader.submit(
-                read_index,
-                self.target,
-                verify=self.request.verify,
-                warn=self.console.warn,
-                inform=lambda message: self.console.log(message, level=1),
-            )
+            reading = self.start_reading_record(reader)
             try:
                 read = read_sources(self.request.ignore_patterns)
             except OSError as error:
@@ -143,6 +134,15 @@ class Deploy:
                 manifest_name=self.target.manifest_name,
             )
             return reading.result(), inputs
+
+    def start_reading_record(self, reader: ThreadPoolExecutor) -> Future[Record]:
+        return reader.submit(
+            read_index,
+            self.target,
+            verify=self.request.verify,
+            warn=self.console.warn,
+            inform=lambda message: self.console.log(message, level=1),
+        )
 
     def offer(self, early: BackgroundUploads, files: list[StagedFile]) -> None:
         self.target.refuse_own_names(f.name for f in files)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.conf import settings
 
 from collectsync.code_identity import CodePart, code_parts
 from collectsync.conf import conf
+from collectsync.records import Provenance, Source
 from collectsync.sources import Listing, Read
 
 
@@ -72,6 +74,10 @@ class Inputs:
     @property
     def source_count(self) -> int:
         return len(self.sources)
+
+    def provenance(self, compressor: str, sources: Mapping[str, Source] | None) -> Provenance:
+        """What a record keeps of these inputs, with the compressor and the sources' record."""
+        return Provenance(self.fingerprint, self.settings, self.code, compressor, sources)
 
 
 def input_fingerprint(read: Read, *, post_process: bool, manifest_name: str | None) -> Inputs:

@@ -18,7 +18,7 @@ from collectsync.fingerprint import output_shape
 from collectsync.incremental import choose
 from collectsync.index import SyncIndex
 from collectsync.options import CollectInto, Console, Request
-from collectsync.record import read_index, with_partial_record
+from collectsync.record import with_partial_record
 from collectsync.records import VARIANT_SUFFIXES, Provenance, Source
 from collectsync.report import Outcome
 from collectsync.stage_dir import StageDir, StageRefused
@@ -51,13 +51,7 @@ class Release(Deploy):
         # The index is read while the stage is checked: one waits on the remote, the other
         # on the disk.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="collectsync-index") as reader:
-            reading = reader.submit(
-                read_index,
-                self.target,
-                verify=self.request.verify,
-                warn=self.console.warn,
-                inform=lambda message: self.console.log(message, level=1),
-            )
+            reading = self.start_reading_record(reader)
             built = self.stage.complete_record()
             self.refuse_other_shape(built)
             self.stage.check(built)
