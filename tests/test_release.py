@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management.base import CommandError
+from whitenoise.compress import Compressor
 
+from collectsync import sources as sources_module
 from collectsync.index import SyncIndex
 from collectsync.records import Entry
 from collectsync.stage_dir import RECORD_NAME
@@ -83,12 +86,17 @@ def test_publish_writes_what_a_deploy_of_the_same_sources_writes(
     request_log: RequestLog,
 ) -> None:
     build(stage)
-
-    out, err = run_command("--noinput", "--publish", str(stage))
-
     expected = stock_whitenoise_tree(settings, tmp_path / "stock")
-    assert published(project) == expected
-    assert deployed_elsewhere(project, request_log)[0] == expected
+    deployed = deployed_elsewhere(project, request_log)[0]
+    # Published without the sources, the finders or compression: what a release image has.
+    sources = shutil.move(project.source, tmp_path / "sources-elsewhere")
+    with pytest.MonkeyPatch.context() as patch:
+        for where, name in [(sources_module, "get_finders"), (Compressor, "compress")]:
+            patch.setattr(where, name, lambda *_, n=name, **__: pytest.fail(f"{n}() called"))
+
+        out, err = run_command("--noinput", "--publish", str(stage))
+
+    assert published(project) == expected == deployed
     assert err == ""
     assert without_time(out) == (
         f"\n{len(expected)} static files in the stage '{stage}'; {len(expected)} uploaded "
@@ -96,6 +104,7 @@ def test_publish_writes_what_a_deploy_of_the_same_sources_writes(
         " 0 unchanged, in Xs.\n"
     )
     # The record is the one a deploy from the sources writes: that deploy finds nothing to do.
+    shutil.move(sources, project.source)
     request_log.clear()
     out, _ = run_command("--noinput")
     assert request_log.requests == [("GET", project.bucket, INDEX_KEY)]
