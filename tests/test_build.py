@@ -194,9 +194,13 @@ def test_a_damaged_stage_is_staged_again_whole(
     (stage / "files" / "js" / "app.js").unlink()
     (stage / "files" / "stray.txt").write_text("left by hand")
 
-    run_command("--noinput", "--stage-only", str(stage), verbosity=1)
+    out, _ = run_command("--noinput", "--stage-only", str(stage), verbosity=1)
 
     assert tree(stage / "files") == stock_whitenoise_tree(settings, tmp_path / "stock")
+    assert out.startswith(
+        "Staging every file: 'js/app.js' in the stage does not match its build record (it is "
+        "missing).\n"
+    )
 
 
 def test_a_failed_build_leaves_no_stage_to_publish(

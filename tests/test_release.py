@@ -241,9 +241,9 @@ def test_a_stage_built_with_other_settings_is_refused(
     with pytest.raises(CommandError) as refused:
         run_command("--noinput", "--publish", str(stage))
     assert str(refused.value) == (
-        f"The stage in '{stage}' was built with STATIC_URL '/static/', but this project has "
-        "'https://cdn.example.com/static/'; build the stage with the settings it is published "
-        "with. Nothing was uploaded."
+        f"The stage in '{stage}' was built with STATIC_URL = '/static/', but here it is "
+        "'https://cdn.example.com/static/'; build the stage with the settings and options it "
+        "is published with. Nothing was uploaded."
     )
 
     settings.STATIC_URL = "/static/"
@@ -251,9 +251,18 @@ def test_a_stage_built_with_other_settings_is_refused(
     with pytest.raises(CommandError) as refused:
         run_command("--noinput", "--publish", str(stage))
     assert str(refused.value) == (
-        f"The stage in '{stage}' was built with WHITENOISE_KEEP_ONLY_HASHED_FILES unset, but "
-        "this project has True; build the stage with the settings it is published with. "
-        "Nothing was uploaded."
+        f"The stage in '{stage}' was built with WHITENOISE_KEEP_ONLY_HASHED_FILES = unset, "
+        "but here it is True; build the stage with the settings and options it is published "
+        "with. Nothing was uploaded."
+    )
+
+    del settings.WHITENOISE_KEEP_ONLY_HASHED_FILES
+    with pytest.raises(CommandError) as refused:
+        run_command("--noinput", "--publish", str(stage), "--no-post-process")
+    assert str(refused.value) == (
+        f"The stage in '{stage}' was built with post-processing = on, but here it is off; "
+        "build the stage with the settings and options it is published with. Nothing was "
+        "uploaded."
     )
     # The index is read while the stage is checked; nothing more.
     assert {method for method, _, _ in request_log.requests} <= {"GET"}
@@ -377,3 +386,18 @@ def test_a_publish_that_fails_switches_nothing_and_a_rerun_finishes(
     run_command("--noinput", "--publish", str(stage))
     expected = stock_whitenoise_tree(settings, tmp_path / "stock")
     assert {name: published(project)[name] for name in expected} == expected
+
+
+def test_a_stage_without_post_processing_publishes_plain_copies(
+    project: Project, stage: Path
+) -> None:
+    run_command("--noinput", "--stage-only", str(stage), "--no-post-process")
+
+    run_command("--noinput", "--publish", str(stage), "--no-post-process")
+
+    sources = {
+        p.relative_to(project.source).as_posix(): p.read_bytes()
+        for p in project.source.rglob("*")
+        if p.is_file()
+    }
+    assert published(project) == sources

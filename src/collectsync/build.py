@@ -20,7 +20,7 @@ from collectsync.records import Entry, StagedSet
 from collectsync.remote import build_remote_storage, remote_manifest_name
 from collectsync.report import CONFLICT_LOG_LEVEL, conflict_note, found_another_file, plural
 from collectsync.sources import read_sources
-from collectsync.stage_dir import StageDir, StageRefused
+from collectsync.stage_dir import StageDamaged, StageDir
 from collectsync.stage_record import IncompatibleStage, StageEntry, StageRecord
 from collectsync.staging import explain_failure, stage
 from collectsync.watched import unhookable
@@ -78,7 +78,14 @@ class Build:
             record = self.stage.record()
             if record is not None:
                 self.stage.check(record)
-        except (IncompatibleStage, StageRefused) as error:
+        except StageDamaged as damaged:
+            self.console.log(
+                f"Staging every file: '{damaged.name}' in the stage does not match its build "
+                f"record ({damaged.what}).",
+                level=1,
+            )
+            return None
+        except IncompatibleStage as error:
             self.console.log(f"Staging every file: {error}", level=1)
             return None
         return record

@@ -28,7 +28,7 @@ SHAPING = {
     "static_url": "STATIC_URL",
     "local_storage": "COLLECTSYNC_LOCAL_STORAGE",
     "local_storage_options": "COLLECTSYNC_LOCAL_STORAGE_OPTIONS",
-    "post_process": "post-processing (--no-post-process)",
+    "post_process": "post-processing",
     "manifest_name": "the staticfiles storage's manifest_name",
 }
 """What each part of the output's shape is called in a project's settings."""
@@ -118,9 +118,9 @@ class Release(Deploy):
         if differences:
             setting, built_with, has = differences[0]
             raise StageRefused(
-                f"The stage in '{self.stage.path}' was built with {setting} {built_with}, but "
-                f"this project has {has}; build the stage with "
-                "the settings it is published with. Nothing was uploaded."
+                f"The stage in '{self.stage.path}' was built with {setting} = {built_with}, "
+                f"but here it is {has}; build the stage with "
+                "the settings and options it is published with. Nothing was uploaded."
             )
 
 
@@ -153,4 +153,6 @@ def changes_to(
 
 
 def shown(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
     return "unset" if value is None else repr(value)

@@ -27,6 +27,18 @@ class StageRefused(DeployError):
     """The directory is not a stage that can be built into or published."""
 
 
+class StageDamaged(StageRefused):
+    """A file of the stage is not as its build record describes it."""
+
+    def __init__(self, stage: Path, name: str, what: str) -> None:
+        self.name, self.what = name, what
+        super().__init__(
+            f"The stage in '{stage}' is not complete: '{name}' does not match its build "
+            f"record ({what}); build the stage again with collectstatic --stage-only. "
+            "Nothing was uploaded."
+        )
+
+
 @dataclass(frozen=True)
 class StageDir:
     path: Path
@@ -135,12 +147,8 @@ class StageDir:
                 if md5 != expected[name].md5:
                     raise self.damaged(name, "its bytes are not those the build staged")
 
-    def damaged(self, name: str, what: str) -> StageRefused:
-        return StageRefused(
-            f"The stage in '{self.path}' is not complete: '{name}' does not match its build "
-            f"record ({what}); build the stage again with collectstatic --stage-only. "
-            "Nothing was uploaded."
-        )
+    def damaged(self, name: str, what: str) -> StageDamaged:
+        return StageDamaged(self.path, name, what)
 
     def staged_set(self, record: StageRecord, names: set[str] | None = None) -> StagedSet:
         """The staged files as a deploy would have staged them, variants and all; of those
