@@ -1,11 +1,13 @@
 """Deploy example/ to a fresh LocalStack bucket three times (first, nothing changed, one file
-edited) and show what each deploy did."""
+edited), then build a stage with no remote and publish it, and show what each step did."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import boto3
@@ -30,11 +32,12 @@ def fresh_bucket() -> None:
         bucket.create()
 
 
-def deploy(title: str, extra_args: list[str]) -> None:
+def deploy(title: str, extra_args: list[str], env: dict[str, str] | None = None) -> None:
     print(f"\n=== {title}: python manage.py collectstatic --noinput {' '.join(extra_args)}")
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", *extra_args],
         cwd=ROOT / "example",
+        env={**os.environ, **(env or {})},
         check=True,
     )
 
@@ -52,6 +55,15 @@ def main() -> None:
         deploy("Third deploy (one stylesheet edited)", ["--verbosity", "2", *sys.argv[1:]])
     finally:
         stylesheet.write_bytes(original)
+    print(f"\nPut {stylesheet.relative_to(ROOT)} back.")
+    stage = tempfile.mkdtemp(prefix="collectsync-demo-stage-")
+    try:
+        # As in an image build with no network: nothing answers at the endpoint.
+        no_remote = {"DEMO_S3_ENDPOINT": "http://127.0.0.1:9"}
+        deploy("Build once (no remote)", ["--stage-only", stage], no_remote)
+        deploy("Publish at release", ["--publish", stage])
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 if __name__ == "__main__":
