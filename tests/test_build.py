@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
@@ -322,6 +323,11 @@ def test_sigterm_during_a_build_leaves_no_stage_and_a_rerun_builds_it(
         project, staging_parent, "--stage-only", str(stage), COLLECTSYNC_TEST_PAUSE=str(paused)
     )
     wait_for(paused.exists, child)
+    # The build holds the stage directory: another build would wait for it.
+    directory = os.open(stage, os.O_RDONLY)
+    with pytest.raises(BlockingIOError):
+        fcntl.flock(directory, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.close(directory)
     child.send_signal(signal.SIGTERM)
     _, err = child.communicate(timeout=60)
 

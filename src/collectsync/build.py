@@ -51,20 +51,21 @@ class Build:
         inputs = input_fingerprint(
             read, post_process=self.request.post_process, manifest_name=self.manifest_name
         )
-        previous = self.previous()
-        unchanged = previous is not None and previous.made.fingerprint == inputs.fingerprint
-        if unchanged and not self.request.force_sync:
-            for path in inputs.conflicts:
-                self.console.log(found_another_file(path), level=CONFLICT_LOG_LEVEL)
-            return (
-                f"\nNothing changed since the stage in '{self.stage.path}' was built: "
-                f"{plural(inputs.source_count, 'source file')} and the settings match its "
-                f"fingerprint, so nothing was staged{conflict_note(len(inputs.conflicts))}."
-            )
-        self.stage.unmark()
-        record, staged_again = self.build(inputs, previous)
-        checkpoint()  # an interrupt whose exception was lost must not leave a record
-        self.stage.mark(record)
+        with self.stage.locked():
+            previous = self.previous()
+            unchanged = previous is not None and previous.made.fingerprint == inputs.fingerprint
+            if unchanged and not self.request.force_sync:
+                for path in inputs.conflicts:
+                    self.console.log(found_another_file(path), level=CONFLICT_LOG_LEVEL)
+                return (
+                    f"\nNothing changed since the stage in '{self.stage.path}' was built: "
+                    f"{plural(inputs.source_count, 'source file')} and the settings match its "
+                    f"fingerprint, so nothing was staged{conflict_note(len(inputs.conflicts))}."
+                )
+            self.stage.unmark()
+            record, staged_again = self.build(inputs, previous)
+            checkpoint()  # an interrupt whose exception was lost must not leave a record
+            self.stage.mark(record)
         count = len(record.every_file)
         again = "" if staged_again is None else f" ({staged_again} staged again)"
         return (

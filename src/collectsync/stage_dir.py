@@ -17,6 +17,11 @@ from collectsync.records import StagedFile, StagedSet
 from collectsync.sources import file_md5
 from collectsync.stage_record import StageEntry, StageRecord
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows has no flock: builds there aren't locked
+    fcntl = None  # type: ignore[assignment]
+
 RECORD_NAME = "collectsync-stage.json"
 TREE_NAME = "files"
 HASHING_THREADS = 4
@@ -100,6 +105,20 @@ class StageDir:
         partial = self.path / f".{RECORD_NAME}.partial"
         partial.write_bytes(record.to_bytes())
         partial.replace(self.record_path)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Held while building: a second build into the same directory (two image builds
+        sharing a cache mount) waits for the first instead of mixing files with it."""
+        if fcntl is None:
+            yield
+            return
+        directory = os.open(self.path, os.O_RDONLY)  # the directory itself: no lock file
+        try:
+            fcntl.flock(directory, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(directory)
 
     @contextmanager
     def scratch(self) -> Iterator[Path]:
