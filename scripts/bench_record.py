@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from collectsync.index import SyncIndex
+from collectsync.index.sync_index import SyncIndex
 from collectsync.records import VARIANT_SUFFIXES, Source, StagedFile
 from scripts.bench_corpus import SHARES
 

@@ -21,7 +21,7 @@ from django.contrib.staticfiles.management.commands.collectstatic import (
 )
 from django.core.management import call_command
 
-from collectsync.index import SyncIndex
+from collectsync.index.sync_index import SyncIndex
 from tests.settings import S3_ENDPOINT
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from azure.storage.blob import BlobServiceClient
@@ -18,7 +18,14 @@ from google.cloud import storage as gcs
 from storages.backends.azure_storage import AzureStorage
 from storages.backends.gcloud import GoogleCloudStorage
 
+from tests.conftest import LOCATION, stock_whitenoise_tree
 from tests.settings import AZURITE_ENDPOINT, GCS_ENDPOINT
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings as SettingsWrapper
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+"""The cache policy of a file whose name carries its content's hash."""
 
 AZURITE_CONNECTION = (
     "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
@@ -148,3 +155,15 @@ def requests_by_method(attempts: Mapping[tuple[str, str], int]) -> dict[str, int
     for (method, _), seen in attempts.items():
         counts[method] = counts.get(method, 0) + seen
     return counts
+
+
+def stock(settings: SettingsWrapper, root: Path) -> dict[str, bytes]:
+    """A full Whitenoise collect of the project, keyed as the tests' storages keep it."""
+    tree = stock_whitenoise_tree(settings, root)
+    return {f"{LOCATION}/{name}": data for name, data in tree.items()}
+
+
+def uploaded(output: str) -> set[str]:
+    """The names ``-v 2`` says were uploaded."""
+    prefix = "Uploaded '"
+    return {line[len(prefix) : -1] for line in output.splitlines() if line.startswith(prefix)}

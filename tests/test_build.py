@@ -16,7 +16,7 @@ import pytest
 import requests
 from django.core.management.base import CommandError
 
-from collectsync.index import SyncIndex
+from collectsync.index.sync_index import SyncIndex
 from collectsync.sources import file_md5
 from collectsync.stage_dir import RECORD_NAME
 from tests.conftest import (

@@ -10,7 +10,7 @@ import pytest
 
 from collectsync import code_identity
 from collectsync.code_identity import DJANGO, WHITENOISE, code_parts, module_sources, what_changed
-from collectsync.index import SyncIndex
+from collectsync.index.sync_index import SyncIndex
 from tests.conftest import INDEX_KEY, Project, run_command
 
 real_version = code_identity.package_version

@@ -30,8 +30,8 @@ from django.core.management.base import CommandError
 from whitenoise.storage import CompressedManifestStaticFilesStorage as WhiteNoiseStorage
 
 from collectsync.incremental import select
-from collectsync.index import SyncIndex
-from collectsync.index_sources import RecordedSources
+from collectsync.index.sources import RecordedSources
+from collectsync.index.sync_index import SyncIndex
 from collectsync.records import Source
 from collectsync.staging import explain_failure
 from tests.conftest import (

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from collectsync.index import SyncIndex
-from collectsync.index_chunks import FILES_PER_CHUNK, CorruptIndex, chunk_of, group
-from collectsync.index_files import Files
+from collectsync.index.chunks import FILES_PER_CHUNK, CorruptIndex, chunk_of, group
+from collectsync.index.files import Files
+from collectsync.index.sync_index import SyncIndex
 from collectsync.records import Entry, Source, StagedFile
 
 

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from collectsync.index_chunks import CorruptIndex
-from collectsync.index_sources import RecordedSources, unpack_changes
+from collectsync.index.chunks import CorruptIndex
+from collectsync.index.sources import RecordedSources, unpack_changes
 from collectsync.records import Source
 
 SOURCES = {

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from collectsync.index import SyncIndex
+from collectsync.index.sync_index import SyncIndex
 from collectsync.plan import make_plan
 from collectsync.records import StagedFile, StagedSet
 from tests.conftest import (
@@ -22,7 +22,7 @@ from tests.conftest import (
     run_command,
     stock_whitenoise_tree,
 )
-from tests.test_index import staged
+from tests.test_index_sync_index import staged
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper

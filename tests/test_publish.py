@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from collectsync.index import SyncIndex
+from collectsync.index.stored import Target, with_partial_record
+from collectsync.index.sync_index import SyncIndex
 from collectsync.plan import Plan, make_plan
 from collectsync.publish import UploadFailed, apply_plan
-from collectsync.record import Target, with_partial_record
 from collectsync.records import Provenance, StagedFile, StagedSet
 from collectsync.scan import describe
 from tests.fakes import RecordingRemote
-from tests.test_index import staged as staged_file
+from tests.test_index_sync_index import staged as staged_file
 
 
 def unexpected(warning: str) -> None:

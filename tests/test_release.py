@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from whitenoise.compress import Compressor
 
 from collectsync import sources as sources_module
-from collectsync.index import SyncIndex
+from collectsync.index.sync_index import SyncIndex
 from collectsync.records import Entry
 from collectsync.stage_dir import RECORD_NAME
 from tests.conftest import (

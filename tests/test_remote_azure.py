@@ -14,15 +14,18 @@ import pytest
 from azure.storage.blob import BlobServiceClient, ContainerClient
 from django.core.management.base import CommandError
 
-from collectsync.index import SyncIndex
+from collectsync.index.sync_index import SyncIndex
 from collectsync.records import Entry
-from tests.conftest import run_command, stock_whitenoise_tree
+from tests.conftest import INDEX_KEY, run_command
 from tests.emulated import (
     AZURITE_CONNECTION,
+    IMMUTABLE,
     Emulated,
     assert_requests,
     azure_container,
     requests_by_method,
+    stock,
+    uploaded,
 )
 from tests.faultproxy import Action, Decide, FaultProxy
 from tests.settings import AZURITE_ENDPOINT
@@ -30,9 +33,6 @@ from tests.test_incremental import differential_run
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
-
-INDEX = "static/.collectsync-index.json"
-IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @pytest.fixture
@@ -58,18 +58,10 @@ def through_proxy(
         yield proxy
 
 
-def stock(settings: SettingsWrapper, root: Path) -> dict[str, bytes]:
-    return {f"static/{name}": data for name, data in stock_whitenoise_tree(settings, root).items()}
-
-
 def other_tool(container: Emulated) -> ContainerClient:
     """Another tool's client, straight to Azurite."""
     service = BlobServiceClient.from_connection_string(AZURITE_CONNECTION)
     return service.get_container_client(container.name)
-
-
-def uploaded(out: str) -> set[str]:
-    return {line[len("Uploaded '") : -1] for line in out.splitlines() if line.startswith("Upl")}
 
 
 def test_one_request_per_upload_and_one_when_nothing_changed(
@@ -155,14 +147,14 @@ def test_a_concurrent_deploy_is_merged_not_overwritten(
 
     def another_deploy_writes_its_index(method: str, key: str, attempt: int) -> Action:
         if method == "PUT" and next(puts) == 3:
-            other_tool(container).upload_blob(INDEX, theirs.to_bytes())
+            other_tool(container).upload_blob(INDEX_KEY, theirs.to_bytes())
         return "pass"
 
     with through_proxy(container, settings, another_deploy_writes_its_index):
         _, err = run_command("--noinput")
 
     assert "Another deploy updated the sync index in" in err
-    written = SyncIndex.from_bytes(container.read(INDEX))
+    written = SyncIndex.from_bytes(container.read(INDEX_KEY))
     assert {"theirs.css", "css/theme.css"} <= set(written.files)
     assert written.generation == 2
 
@@ -204,7 +196,7 @@ def test_bad_settings_are_one_sentence(container: Emulated, settings: SettingsWr
         ),
         (
             {"connection_string": AZURITE_CONNECTION.replace("AccountKey=Eby8", "AccountKey=Xby8")},
-            f"Access to container '{container.name}' was denied for '{INDEX}' "
+            f"Access to container '{container.name}' was denied for '{INDEX_KEY}' "
             "(AuthorizationFailure); check AZURE_CONNECTION_STRING, or AZURE_ACCOUNT_KEY, "
             "AZURE_SAS_TOKEN or AZURE_TOKEN_CREDENTIAL (or the storage's options of those names).",
         ),
@@ -235,5 +227,5 @@ def test_a_dead_endpoint_is_one_sentence(container: Emulated, settings: Settings
         run_command("--noinput")
 
     assert str(caught.value).startswith(
-        f"Could not reach Azure Blob for '{INDEX}' in azure://{container.name}/static: "
+        f"Could not reach Azure Blob for '{INDEX_KEY}' in azure://{container.name}/static: "
     )

@@ -18,15 +18,20 @@ from google.cloud.storage.blob import Blob
 from collectsync import remote
 from collectsync.records import StagedFile
 from collectsync.remote.django import StorageRemote
-from tests.conftest import CSS_RULES, run_command, stock_whitenoise_tree, without_time
-from tests.emulated import AZURITE_CONNECTION, Emulated, azure_container, google_bucket
+from tests.conftest import CSS_RULES, INDEX_KEY, run_command, without_time
+from tests.emulated import (
+    AZURITE_CONNECTION,
+    Emulated,
+    azure_container,
+    google_bucket,
+    stock,
+    uploaded,
+)
 from tests.faultproxy import Action, FaultProxy
 from tests.settings import AZURITE_ENDPOINT, GCS_ENDPOINT
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
-
-INDEX = "static/.collectsync-index.json"
 
 
 @pytest.fixture(params=["google", "azure", "google-generic", "azure-generic"])
@@ -47,22 +52,13 @@ def emulated(
         yield emulated
 
 
-def stock_keys(settings: SettingsWrapper, root: Path) -> dict[str, bytes]:
-    return {f"static/{name}": data for name, data in stock_whitenoise_tree(settings, root).items()}
-
-
-def uploaded_names(output: str) -> set[str]:
-    prefix = "Uploaded '"
-    return {line[len(prefix) : -1] for line in output.splitlines() if line.startswith(prefix)}
-
-
 def test_a_deploy_writes_what_stock_whitenoise_would_and_a_rerun_nothing(
     emulated: Emulated, settings: SettingsWrapper, tmp_path: Path
 ) -> None:
     out, err = run_command("--noinput")
 
-    expected = stock_keys(settings, tmp_path / "stock")
-    assert emulated.keys() == set(expected) | {INDEX}
+    expected = stock(settings, tmp_path / "stock")
+    assert emulated.keys() == set(expected) | {INDEX_KEY}
     assert {key: emulated.read(key) for key in expected} == expected
     assert err == ""
     destination = f"{emulated.scheme}://{emulated.name}/static"
@@ -79,16 +75,16 @@ def test_one_changed_file_uploads_exactly_its_objects_and_clear_removes_the_old(
     emulated: Emulated, settings: SettingsWrapper, tmp_path: Path, static_source: Path
 ) -> None:
     run_command("--noinput")
-    before = stock_keys(settings, tmp_path / "before")
+    before = stock(settings, tmp_path / "before")
     (static_source / "css/theme.css").write_text("/* edited */\n" + CSS_RULES)
-    after = stock_keys(settings, tmp_path / "after")
+    after = stock(settings, tmp_path / "after")
 
     out, _ = run_command("--noinput", "--clear", "--verbosity", "2")
 
     changed = {key for key, data in after.items() if before.get(key) != data}
     assert len(changed) == 7  # 3 hashed and 3 unhashed theme.css variants, and the manifest
-    assert {f"static/{name}" for name in uploaded_names(out)} == changed
-    assert emulated.keys() == set(after) | {INDEX}
+    assert {f"static/{name}" for name in uploaded(out)} == changed
+    assert emulated.keys() == set(after) | {INDEX_KEY}
     assert "3 stale files deleted; the files of this deploy were kept." in out
 
 
@@ -111,9 +107,9 @@ def test_variants_the_new_bytes_lack_are_deleted_before_the_name_is_overwritten(
     big = static_source / "css/big.css"
     big.write_text(".a{color:red}\n" * 300)
     run_command("--noinput")
-    before = stock_keys(settings, tmp_path / "before")
+    before = stock(settings, tmp_path / "before")
     big.write_text("/*410431699e297d3312e4de26*/")  # too short for Whitenoise to compress
-    after = stock_keys(settings, tmp_path / "after")
+    after = stock(settings, tmp_path / "after")
 
     out, _ = run_command("--noinput", "--verbosity", "2")
 
@@ -194,4 +190,4 @@ def test_a_dead_network_stops_the_deploy_after_a_few_attempts(
         r"the connection is back\.$"
     )
     assert 0 < len(proxy.faults) <= 60  # of some 400 files
-    assert INDEX not in set(emulated.keys())
+    assert INDEX_KEY not in set(emulated.keys())

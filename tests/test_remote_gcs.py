@@ -14,15 +14,17 @@ import pytest
 from django.core.management.base import CommandError
 from google.cloud import storage as gcs
 
-from collectsync.index import SyncIndex
+from collectsync.index.sync_index import SyncIndex
 from collectsync.records import Entry
-from tests.conftest import run_command, stock_whitenoise_tree
+from tests.conftest import INDEX_KEY, run_command
 from tests.emulated import (
     ANONYMOUS,
+    IMMUTABLE,
     Emulated,
     assert_requests,
     google_bucket,
     requests_by_method,
+    stock,
 )
 from tests.faultproxy import Action, Decide, FaultProxy
 from tests.gcs_service import GenerationPreconditions
@@ -31,9 +33,6 @@ from tests.test_incremental import differential_run
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
-
-INDEX = "static/.collectsync-index.json"
-IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @pytest.fixture
@@ -62,10 +61,6 @@ def through_proxy(monkeypatch: pytest.MonkeyPatch, decide: Decide) -> Iterator[F
 def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
     with through_proxy(monkeypatch, lambda *_: "pass") as proxy:
         yield proxy
-
-
-def stock(settings: SettingsWrapper, root: Path) -> dict[str, bytes]:
-    return {f"static/{name}": data for name, data in stock_whitenoise_tree(settings, root).items()}
 
 
 def client() -> gcs.Client:
@@ -170,7 +165,7 @@ def test_a_concurrent_deploy_is_merged_not_overwritten(
 
     def another_deploy_writes_its_index(method: str, key: str, attempt: int) -> Action:
         if method == "POST" and next(uploads) == 3:
-            client().bucket(bucket.name).blob(INDEX).upload_from_string(theirs.to_bytes())
+            client().bucket(bucket.name).blob(INDEX_KEY).upload_from_string(theirs.to_bytes())
         return "pass"
 
     with through_proxy(monkeypatch, another_deploy_writes_its_index) as proxy:
@@ -178,7 +173,7 @@ def test_a_concurrent_deploy_is_merged_not_overwritten(
 
     assert "Another deploy updated the sync index in" in err
     assert ("POST", "storage/v1/b/" + bucket.name + "/o") in proxy.refused  # the index
-    written = SyncIndex.from_bytes(bucket.read(INDEX))
+    written = SyncIndex.from_bytes(bucket.read(INDEX_KEY))
     assert {"theirs.css", "css/theme.css"} <= set(written.files)
     assert written.generation == 2
 
@@ -240,7 +235,7 @@ def test_denied_access_and_a_dead_endpoint_are_one_sentence(
     with through_proxy(monkeypatch, lambda *_: "403"), pytest.raises(CommandError) as caught:
         run_command("--noinput")
     assert str(caught.value).startswith(
-        f"Access to bucket '{bucket.name}' was denied for '{INDEX}' ("
+        f"Access to bucket '{bucket.name}' was denied for '{INDEX_KEY}' ("
     )
     assert str(caught.value).endswith(
         "); check GS_CREDENTIALS (or GOOGLE_APPLICATION_CREDENTIALS) and the bucket's permissions."
@@ -250,5 +245,5 @@ def test_denied_access_and_a_dead_endpoint_are_one_sentence(
     with pytest.raises(CommandError) as caught:
         run_command("--noinput")
     assert str(caught.value).startswith(
-        f"Could not reach Google Cloud Storage for '{INDEX}' in gs://{bucket.name}/static: "
+        f"Could not reach Google Cloud Storage for '{INDEX_KEY}' in gs://{bucket.name}/static: "
     )

@@ -8,7 +8,7 @@ import pytest
 from botocore.config import Config
 from django.core.management.base import CommandError
 
-from collectsync.index import SyncIndex
+from collectsync.index.sync_index import SyncIndex
 from collectsync.records import Entry
 from collectsync.remote.s3_config import with_retries
 from tests.conftest import INDEX_KEY, LOCATION, MANIFEST_KEY, Project, RequestLog, run_command

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.staticfiles.storage import HashedFilesMixin, ManifestStaticFilesStorage
 from whitenoise.storage import CompressedManifestStaticFilesStorage as WhiteNoiseStorage
 
-from collectsync.index import SyncIndex
+from collectsync.index.sync_index import SyncIndex
 from collectsync.watched import unhookable
 from tests.conftest import CSS_RULES, INDEX_KEY, Project, run_command
 

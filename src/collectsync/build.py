@@ -11,7 +11,7 @@ from collectsync.compression import compressor_identity
 from collectsync.errors import StagingError
 from collectsync.fingerprint import Inputs, input_fingerprint, output_shape
 from collectsync.incremental import Selection, choose
-from collectsync.index import SyncIndex
+from collectsync.index.sync_index import SyncIndex
 from collectsync.interrupts import checkpoint
 from collectsync.local import local_storage_class
 from collectsync.memory import limit_allocator

@@ -13,7 +13,7 @@ from django.core.files.storage import Storage
 
 from collectsync.code_identity import code_digest, package_version
 from collectsync.conf import conf
-from collectsync.index import SyncIndex
+from collectsync.index.sync_index import SyncIndex
 from collectsync.records import VARIANT_SUFFIXES, StagedFile
 from collectsync.scan import describe, hashed_names, staged_names
 

@@ -13,15 +13,7 @@ from collectsync.conf import conf
 from collectsync.errors import StagingError
 from collectsync.fingerprint import Inputs, input_fingerprint
 from collectsync.incremental import choose
-from collectsync.index import SyncIndex
-from collectsync.local import local_storage_class, staging_dir
-from collectsync.memory import limit_allocator
-from collectsync.options import CollectInto, Console, Request
-from collectsync.plan import Plan, make_plan
-from collectsync.progress import Bar
-from collectsync.prune import prune
-from collectsync.publish import UploadFailed, apply_plan
-from collectsync.record import (
+from collectsync.index.stored import (
     Record,
     Target,
     confirmed,
@@ -29,6 +21,14 @@ from collectsync.record import (
     save_partial_record,
     with_partial_record,
 )
+from collectsync.index.sync_index import SyncIndex
+from collectsync.local import local_storage_class, staging_dir
+from collectsync.memory import limit_allocator
+from collectsync.options import CollectInto, Console, Request
+from collectsync.plan import Plan, make_plan
+from collectsync.progress import Bar
+from collectsync.prune import prune
+from collectsync.publish import UploadFailed, apply_plan
 from collectsync.records import Provenance, StagedFile, StagedSet
 from collectsync.remote import build_remote_storage, manifest_remote, open_remote
 from collectsync.report import (

@@ -15,8 +15,8 @@ from typing import Protocol, cast
 
 from collectsync.code_identity import CodePart, what_changed
 from collectsync.conf import conf
-from collectsync.index import SyncIndex
-from collectsync.index_sources import RecordedSources
+from collectsync.index.sources import RecordedSources
+from collectsync.index.sync_index import SyncIndex
 from collectsync.records import VARIANT_SUFFIXES
 
 STAGES_INCREMENTALLY = {

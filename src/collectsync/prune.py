@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from collectsync.errors import ConcurrentUpdate
-from collectsync.index import SyncIndex
-from collectsync.record import Target
+from collectsync.index.stored import Target
+from collectsync.index.sync_index import SyncIndex
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from collectsync.errors import ConnectionLost, DeployError, RemoteError
-from collectsync.index import SyncIndex
+from collectsync.index.stored import Target, save_partial_record, write_index
+from collectsync.index.sync_index import SyncIndex
 from collectsync.interrupts import checkpoint
 from collectsync.plan import Plan
-from collectsync.record import Target, save_partial_record, write_index
 from collectsync.records import Provenance, StagedFile
 from collectsync.upload import REFUSALS_BEFORE_STOP, Failure, upload_parallel
 

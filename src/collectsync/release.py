@@ -16,9 +16,9 @@ from collectsync.code_identity import CodePart
 from collectsync.deploy import Deploy
 from collectsync.fingerprint import output_shape
 from collectsync.incremental import choose
-from collectsync.index import SyncIndex
+from collectsync.index.stored import with_partial_record
+from collectsync.index.sync_index import SyncIndex
 from collectsync.options import CollectInto, Console, Request
-from collectsync.record import with_partial_record
 from collectsync.records import VARIANT_SUFFIXES, Provenance, Source
 from collectsync.report import Outcome
 from collectsync.stage_dir import StageDir, StageRefused

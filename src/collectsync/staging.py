@@ -14,8 +14,8 @@ from django.core.management.base import CommandError
 from collectsync.compression import CompressionFilter, FinishedFiles
 from collectsync.errors import StagingError
 from collectsync.incremental import Selection
-from collectsync.index import SyncIndex
-from collectsync.index_sources import RecordedSources
+from collectsync.index.sources import RecordedSources
+from collectsync.index.sync_index import SyncIndex
 from collectsync.local import build_local_storage
 from collectsync.records import Source, StagedFile, StagedSet, hash_in
 from collectsync.scan import manifest_name_of, scan

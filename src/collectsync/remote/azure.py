@@ -13,8 +13,7 @@ import hashlib
 import mimetypes
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import IO, TYPE_CHECKING, Any
 
 from azure.core import MatchConditions
@@ -22,11 +21,10 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.storage.blob import ContentSettings
 from django.core.exceptions import ImproperlyConfigured
 
+import collectsync.remote.azure_errors as azure_errors
 from collectsync.conf import conf
-from collectsync.errors import RemoteError, TransientError
 from collectsync.records import Listed, StagedFile
-from collectsync.remote.azure_errors import first_line, remote_error, trouble
-from collectsync.remote.base import join_key
+from collectsync.remote.base import failing_as, join_key
 from collectsync.weather import Weather, in_rounds
 
 if TYPE_CHECKING:
@@ -75,22 +73,9 @@ class AzureRemote:
             client: ContainerClient = self._storage.client
         return client
 
-    @contextmanager
-    def _failing_as(self, name: str) -> Iterator[None]:
-        sent = self.weather.now()
-        try:
-            yield
-        except RemoteError:
-            raise
-        except Exception as error:  # azure.core's errors
-            key = join_key(self.location, name) if name != "/" else f"{self.location}/"
-            kind = trouble(error)
-            failure = remote_error(error, self.container, key, self.destination)
-            if kind is None:
-                raise failure from error
-            self.weather.failed(first_line(error), kind, sent=sent)
-            raise TransientError(str(failure), throttled=kind != "transient") from error
-        self.weather.succeeded()
+    def _failing_as(self, name: str) -> AbstractContextManager[None]:
+        key = join_key(self.location, name) if name != "/" else f"{self.location}/"
+        return failing_as(azure_errors, self.weather, self.container, key, self.destination)
 
     def _timeout(self) -> dict[str, Any]:
         return {

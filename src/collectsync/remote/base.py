@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import posixpath
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol
 
-from collectsync.errors import RemoteError
+from collectsync.errors import RemoteError, TransientError
 from collectsync.records import Listed, StagedFile
-from collectsync.weather import Weather
+from collectsync.weather import Trouble, Weather
 
 
 class Remote(Protocol):
@@ -56,3 +58,37 @@ def join_key(location: str, name: str) -> str:
         )
     location = location.strip("/")
     return posixpath.join(location, name) if location else name
+
+
+class ErrorMeanings(Protocol):
+    """What a client library's errors mean: a module such as ``remote/gcs_errors.py``."""
+
+    def trouble(self, error: Exception) -> Trouble | None: ...
+
+    def first_line(self, error: Exception) -> str: ...
+
+    def remote_error(
+        self, error: Exception, container: str, key: str, destination: str
+    ) -> RemoteError: ...
+
+
+@contextmanager
+def failing_as(
+    meanings: ErrorMeanings, weather: Weather, container: str, key: str, destination: str
+) -> Iterator[None]:
+    """Turn what the client library raises about ``key`` into one sentence: a TransientError
+    when the trouble passes (so the request is tried again), else a RemoteError; and tell the
+    weather how the request went."""
+    sent = weather.now()
+    try:
+        yield
+    except RemoteError:
+        raise
+    except Exception as error:  # whatever the client library and its transport raise
+        failure = meanings.remote_error(error, container, key, destination)
+        kind = meanings.trouble(error)
+        if kind is None:
+            raise failure from error
+        weather.failed(meanings.first_line(error), kind, sent=sent)
+        raise TransientError(str(failure), throttled=kind != "transient") from error
+    weather.succeeded()

@@ -14,8 +14,7 @@ import hashlib
 import mimetypes
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +23,10 @@ from django.core.exceptions import ImproperlyConfigured
 from google.api_core.exceptions import NotFound
 from requests.adapters import HTTPAdapter
 
+import collectsync.remote.gcs_errors as gcs_errors
 from collectsync.conf import conf
-from collectsync.errors import RemoteError, TransientError
 from collectsync.records import Listed, StagedFile
-from collectsync.remote.base import join_key
-from collectsync.remote.gcs_errors import first_line, remote_error, trouble
+from collectsync.remote.base import failing_as, join_key
 from collectsync.weather import Weather, in_rounds
 
 if TYPE_CHECKING:
@@ -80,22 +78,9 @@ class GoogleCloudRemote:
                 self._client = client
         return self._client.bucket(self.bucket_name)
 
-    @contextmanager
-    def _failing_as(self, name: str) -> Iterator[None]:
-        sent = self.weather.now()
-        try:
-            yield
-        except RemoteError:
-            raise
-        except Exception as error:  # google.api_core's, google.auth's and requests' errors
-            key = join_key(self.location, name) if name != "/" else f"{self.location}/"
-            kind = trouble(error)
-            if kind is None:
-                raise remote_error(error, self.bucket_name, key, self.destination) from error
-            self.weather.failed(first_line(error), kind, sent=sent)
-            message = remote_error(error, self.bucket_name, key, self.destination)
-            raise TransientError(str(message), throttled=kind != "transient") from error
-        self.weather.succeeded()
+    def _failing_as(self, name: str) -> AbstractContextManager[None]:
+        key = join_key(self.location, name) if name != "/" else f"{self.location}/"
+        return failing_as(gcs_errors, self.weather, self.bucket_name, key, self.destination)
 
     def _timeout(self) -> tuple[float, float]:
         return (conf.CONNECT_TIMEOUT, conf.READ_TIMEOUT)

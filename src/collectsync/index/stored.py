@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from collectsync.errors import ConcurrentUpdate, DeployError, RemoteError
-from collectsync.index import SyncIndex
-from collectsync.index_format import CorruptIndex
+from collectsync.index.sync_index import SyncIndex
+from collectsync.index.wire import CorruptIndex
 from collectsync.records import Entry, Listed, StagedFile, StagedSet
 from collectsync.remote.base import Remote
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from collectsync.errors import RemoteError
-from collectsync.index import SyncIndex
+from collectsync.index.stored import Target, read_index, with_partial_record
+from collectsync.index.sync_index import SyncIndex
 from collectsync.plan import make_plan
-from collectsync.record import Target, read_index, with_partial_record
 from collectsync.records import Entry
 from tests.fakes import RecordingRemote
-from tests.test_index import staged as staged_file
+from tests.test_index_sync_index import staged as staged_file
 from tests.test_publish import deploy, staged_set
 
 

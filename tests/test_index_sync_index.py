@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from collectsync.index import SyncIndex
-from collectsync.index_format import CorruptIndex
+from collectsync.index.sync_index import SyncIndex
+from collectsync.index.wire import CorruptIndex
 from collectsync.records import Entry, Listed, StagedFile
 
 

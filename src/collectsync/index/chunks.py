@@ -78,7 +78,7 @@ class Md5s(Protocol):
 
     @property
     def basis(self) -> Md5s | None:
-        """The sources these were made from by changing some (see index_sources.py)."""
+        """The sources these were made from by changing some (see sources.py)."""
 
     @property
     def altered(self) -> frozenset[str]:

@@ -1,11 +1,11 @@
 """Every file of the record by name, read chunk by chunk as names are looked up (see
-index_chunks.py for what a chunk is)."""
+chunks.py for what a chunk is)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
-from collectsync.index_chunks import Chunk, Md5s, chunk_count, chunk_of
+from collectsync.index.chunks import Chunk, Md5s, chunk_count, chunk_of
 from collectsync.records import Entry
 
 

@@ -6,9 +6,9 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from collectsync.index_files import Files
-from collectsync.index_format import decode, encode
-from collectsync.index_sources import RecordedSources
+from collectsync.index.files import Files
+from collectsync.index.sources import RecordedSources
+from collectsync.index.wire import decode, encode
 from collectsync.records import VARIANT_SUFFIXES, Entry, Listed, Source, StagedFile
 
 
@@ -16,7 +16,7 @@ from collectsync.records import VARIANT_SUFFIXES, Entry, Listed, Source, StagedF
 class SyncIndex:
     files: Mapping[str, Entry] = field(default_factory=dict)
     """Every content file collectsync knows to be remote, by name relative to the location
-    (read chunk by chunk as names are looked up: see index_chunks.py)."""
+    (read chunk by chunk as names are looked up: see chunks.py)."""
     manifest_name: str | None = None
     manifest: Entry | None = None
     fingerprint: str | None = None
@@ -29,7 +29,7 @@ class SyncIndex:
     """The fingerprint of the settings and code alone (see fingerprint.py)."""
     sources: Mapping[str, Source] | None = None
     """Each source file's md5, hashed name and references, when the record can vouch for
-    them: what lets a deploy stage only what changed (see index_sources.py)."""
+    them: what lets a deploy stage only what changed (see sources.py)."""
     code: dict[str, tuple[str, str]] | None = None
     """The code that shaped the output, part by part: (label, digest) (see code_identity.py)."""
     amended: bool = field(default=False, compare=False)

@@ -16,7 +16,7 @@ import operator
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from collectsync.index_chunks import DAMAGE, damaged
+from collectsync.index.chunks import DAMAGE, damaged
 from collectsync.records import Source
 
 GZIP_LEVEL = 1
