@@ -13,6 +13,7 @@ import pytest
 from django.core.management.base import CommandError
 from whitenoise.compress import Compressor
 
+from collectsync import remote
 from collectsync import sources as sources_module
 from collectsync.index.sync_index import SyncIndex
 from collectsync.records import Entry
@@ -316,14 +317,22 @@ def test_a_concurrent_publisher_is_merged_not_overwritten(project: Project, stag
     assert written.generation == 2
 
 
-@pytest.mark.parametrize("emulator", [google_bucket, azure_container])
+@pytest.mark.parametrize(
+    ("emulator", "generic"),
+    [(google_bucket, False), (azure_container, False), (azure_container, True)],
+    ids=["google", "azure", "any-other-django-storage"],
+)
 def test_publish_to_each_emulated_storage(
     emulator: Callable[[], object],
+    generic: bool,
     static_source: Path,
     settings: SettingsWrapper,
     stage: Path,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if generic:  # written through the storage's public API, as any other Django storage is
+        monkeypatch.setattr(remote, "is_instance_of", lambda *_: False)
     settings.STATICFILES_DIRS = [str(static_source)]
     with emulator() as emulated:  # type: ignore[attr-defined]
         assert isinstance(emulated, Emulated)
