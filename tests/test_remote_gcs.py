@@ -25,6 +25,7 @@ from tests.emulated import (
     google_bucket,
     requests_by_method,
     stock,
+    uploaded,
 )
 from tests.faultproxy import Action, Decide, FaultProxy
 from tests.gcs_service import GenerationPreconditions
@@ -134,10 +135,7 @@ def test_taking_over_a_bucket_uploads_only_what_is_missing_or_different(
     out, _ = run_command("--noinput", "--verbosity", "2", "--json-report", str(report))
 
     deployed = requests_by_method(counted.attempts)
-    uploaded = {
-        line[len("Uploaded '") : -1] for line in out.splitlines() if line.startswith("Uploaded '")
-    }
-    assert uploaded == {"js/app.js", "css/theme.css"}
+    assert uploaded(out) == {"js/app.js", "css/theme.css"}
     assert {key: bucket.read(key) for key in expected} == expected
     assert_requests(deployed, report, {"GET": 3, "POST": 3})
 

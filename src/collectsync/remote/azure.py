@@ -74,8 +74,9 @@ class AzureRemote:
         return client
 
     def _failing_as(self, name: str) -> AbstractContextManager[None]:
-        key = join_key(self.location, name) if name != "/" else f"{self.location}/"
-        return failing_as(azure_errors, self.weather, self.container, key, self.destination)
+        return failing_as(
+            azure_errors, self.weather, self.container, self.location, name, self.destination
+        )
 
     def _timeout(self) -> dict[str, Any]:
         return {

@@ -74,17 +74,23 @@ class ErrorMeanings(Protocol):
 
 @contextmanager
 def failing_as(
-    meanings: ErrorMeanings, weather: Weather, container: str, key: str, destination: str
+    meanings: ErrorMeanings,
+    weather: Weather,
+    container: str,
+    location: str,
+    name: str,
+    destination: str,
 ) -> Iterator[None]:
-    """Turn what the client library raises about ``key`` into one sentence: a TransientError
-    when the trouble passes (so the request is tried again), else a RemoteError; and tell the
-    weather how the request went."""
+    """Turn what the client library raises about ``name`` (``/``: the whole location) into one
+    sentence: a TransientError when the trouble passes (so the request is tried again), else a
+    RemoteError; and tell the weather how the request went."""
     sent = weather.now()
     try:
         yield
     except RemoteError:
         raise
     except Exception as error:  # whatever the client library and its transport raise
+        key = join_key(location, name) if name != "/" else f"{location}/"
         failure = meanings.remote_error(error, container, key, destination)
         kind = meanings.trouble(error)
         if kind is None:

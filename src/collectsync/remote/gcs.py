@@ -79,8 +79,9 @@ class GoogleCloudRemote:
         return self._client.bucket(self.bucket_name)
 
     def _failing_as(self, name: str) -> AbstractContextManager[None]:
-        key = join_key(self.location, name) if name != "/" else f"{self.location}/"
-        return failing_as(gcs_errors, self.weather, self.bucket_name, key, self.destination)
+        return failing_as(
+            gcs_errors, self.weather, self.bucket_name, self.location, name, self.destination
+        )
 
     def _timeout(self) -> tuple[float, float]:
         return (conf.CONNECT_TIMEOUT, conf.READ_TIMEOUT)
