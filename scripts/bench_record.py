@@ -21,8 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from collectsync.files import VARIANT_SUFFIXES, Source, StagedFile
 from collectsync.index.sync_index import SyncIndex
-from collectsync.records import VARIANT_SUFFIXES, Source, StagedFile
 from scripts.bench_corpus import SHARES
 
 COMPRESSED = {"css", "js", "map", "svg"}

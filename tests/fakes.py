@@ -6,8 +6,8 @@ from collections import Counter
 from collections.abc import Callable
 
 from collectsync.errors import ConcurrentUpdate
-from collectsync.records import Listed, StagedFile
-from collectsync.weather import Weather
+from collectsync.files import Listed, StagedFile
+from collectsync.remote.weather import Weather
 
 
 class RecordingRemote:

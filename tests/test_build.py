@@ -17,8 +17,8 @@ import requests
 from django.core.management.base import CommandError
 
 from collectsync.index.sync_index import SyncIndex
-from collectsync.sources import file_md5
-from collectsync.stage_dir import RECORD_NAME
+from collectsync.stage.sources import file_md5
+from collectsync.stage_dir.directory import RECORD_NAME
 from tests.conftest import (
     INDEX_KEY,
     Project,

@@ -8,9 +8,15 @@ from typing import Any
 import django
 import pytest
 
-from collectsync import code_identity
-from collectsync.code_identity import DJANGO, WHITENOISE, code_parts, module_sources, what_changed
 from collectsync.index.sync_index import SyncIndex
+from collectsync.stage import code_identity
+from collectsync.stage.code_identity import (
+    DJANGO,
+    WHITENOISE,
+    code_parts,
+    module_sources,
+    what_changed,
+)
 from tests.conftest import INDEX_KEY, Project, run_command
 
 real_version = code_identity.package_version

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from collectsync.concurrency import Concurrency
+from collectsync.remote.concurrency import Concurrency
 
 Remote = Callable[[int, int], bool]
 """Whether the remote refuses request number ``n`` when ``limit`` are allowed at once."""

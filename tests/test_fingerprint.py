@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from collectsync.code_identity import package_version
-from collectsync.fingerprint import input_fingerprint
-from collectsync.sources import read_sources
+from collectsync.stage.code_identity import package_version
+from collectsync.stage.fingerprint import input_fingerprint
+from collectsync.stage.sources import read_sources
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper

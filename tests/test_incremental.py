@@ -29,11 +29,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from whitenoise.storage import CompressedManifestStaticFilesStorage as WhiteNoiseStorage
 
-from collectsync.incremental import select
-from collectsync.index.sources import RecordedSources
+from collectsync.files import Source
+from collectsync.index.recorded_sources import RecordedSources
 from collectsync.index.sync_index import SyncIndex
-from collectsync.records import Source
-from collectsync.staging import explain_failure
+from collectsync.stage.collect import explain_failure
+from collectsync.stage.incremental import select
 from tests.conftest import (
     INDEX_KEY,
     LOCATION,

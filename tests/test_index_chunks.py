@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from collectsync.files import Entry, Source, StagedFile
 from collectsync.index.chunks import FILES_PER_CHUNK, CorruptIndex, chunk_of, group
-from collectsync.index.files import Files
+from collectsync.index.recorded_files import Files
 from collectsync.index.sync_index import SyncIndex
-from collectsync.records import Entry, Source, StagedFile
 
 
 def tree(sources: int) -> SyncIndex:

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from collectsync.files import Source
 from collectsync.index.chunks import CorruptIndex
-from collectsync.index.sources import RecordedSources, unpack_changes
-from collectsync.records import Source
+from collectsync.index.recorded_sources import RecordedSources, unpack_changes
 
 SOURCES = {
     "css/site.css": Source("1" * 32, "css/site.111111111111.css", ("img/logo.png", "../out.png")),

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from collectsync.errors import RemoteError
-from collectsync.index.stored import Target, read_index, with_partial_record
+from collectsync.files import Entry
+from collectsync.index.stored import Target, read_index, with_partial_index
 from collectsync.index.sync_index import SyncIndex
-from collectsync.plan import make_plan
-from collectsync.records import Entry
+from collectsync.sync.plan import make_plan
 from tests.fakes import RecordingRemote
 from tests.test_index_sync_index import staged as staged_file
 from tests.test_publish import deploy, staged_set
@@ -22,15 +22,15 @@ def test_a_partial_record_counts_only_while_its_generation_is_current() -> None:
     remote = RecordingRemote()
     target = Target(remote, "index.json")
     index = SyncIndex(generation=2)
-    assert with_partial_record(target, index) == index
+    assert with_partial_index(target, index) == index
 
     partial = SyncIndex(generation=2).updated([staged_file("a.css")], None)
     remote.objects["index.json.partial"] = partial.to_bytes()
-    assert set(with_partial_record(target, index).files) == {"a.css"}
+    assert set(with_partial_index(target, index).files) == {"a.css"}
 
-    assert with_partial_record(target, SyncIndex(generation=3)) == SyncIndex(generation=3)
+    assert with_partial_index(target, SyncIndex(generation=3)) == SyncIndex(generation=3)
     remote.objects["index.json.partial"] = b"garbage"
-    assert with_partial_record(target, index) == index
+    assert with_partial_index(target, index) == index
 
 
 def read(target: Target, *, verify: bool = False) -> tuple[SyncIndex, list[str], list[str]]:

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from collectsync.files import Entry, Listed, StagedFile
 from collectsync.index.sync_index import SyncIndex
 from collectsync.index.wire import CorruptIndex
-from collectsync.records import Entry, Listed, StagedFile
 
 
 def staged(name: str, md5: str = "a" * 32, size: int = 3) -> StagedFile:

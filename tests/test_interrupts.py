@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from django.core.management.base import CommandError
 
-from collectsync import publish, upload
 from collectsync.interrupts import checkpoint, interrupted, interrupts_noted
+from collectsync.sync import apply, upload
 from tests.conftest import INDEX_KEY, MANIFEST_KEY, Project, run_command
 
 
@@ -69,7 +69,7 @@ def test_a_lost_interrupt_during_upload_switches_nothing(
         lost_interrupt(signal.SIGTERM)
         return failures
 
-    monkeypatch.setattr(publish, "upload_parallel", upload_then_lose_an_interrupt)
+    monkeypatch.setattr(apply, "upload_parallel", upload_then_lose_an_interrupt)
 
     with pytest.raises(CommandError, match=r"^Interrupted: the manifest and the sync index"):
         run_command("--noinput")

@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).parent.parent / "src" / "collectsync"
 GROUND_FLOOR = {
     f"collectsync.{name}"
-    for name in ("records", "errors", "conf", "progress", "memory", "interrupts")
+    for name in ("files", "errors", "conf", "progress", "allocator", "interrupts")
 }
 LONGEST_MODULE = 250
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage
 
-from collectsync.local import write_in_place
+from collectsync.stage.local_storage import write_in_place
 
 
 def test_storages_with_their_own_save_keep_it(tmp_path: Path) -> None:

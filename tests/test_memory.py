@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from collectsync.memory import USER_SETTINGS, limit_allocator
+from collectsync.allocator import USER_SETTINGS, limit_allocator
 
 ON_GLIBC = (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
 
@@ -14,7 +14,7 @@ ON_GLIBC = (os.confstr("CS_GNU_LIBC_VERSION") or "").startswith("glibc")
 # block comes from an arena and stays there; mallinfo2().hblks counts blocks mmapped now.
 SECOND_MEGABYTE_IS_MMAPPED = """
 import ctypes, sys
-from collectsync.memory import limit_allocator
+from collectsync.allocator import limit_allocator
 
 class MallInfo2(ctypes.Structure):
     _fields_ = [(name, ctypes.c_size_t) for name in (

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from collectsync.files import StagedFile, StagedSet
 from collectsync.index.sync_index import SyncIndex
-from collectsync.plan import make_plan
-from collectsync.records import StagedFile, StagedSet
+from collectsync.sync.plan import make_plan
 from tests.conftest import (
     INDEX_KEY,
     LOCATION,

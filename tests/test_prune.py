@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from collectsync.files import Entry
 from collectsync.index.sync_index import SyncIndex
-from collectsync.prune import plan_pruning
-from collectsync.records import Entry
+from collectsync.sync.prune import plan_pruning
 from tests.conftest import (
     CSS_RULES,
     INDEX_KEY,

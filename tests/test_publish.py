@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from collectsync.index.stored import Target, with_partial_record
+from collectsync.files import Provenance, StagedFile, StagedSet
+from collectsync.index.stored import Target, with_partial_index
 from collectsync.index.sync_index import SyncIndex
-from collectsync.plan import Plan, make_plan
-from collectsync.publish import UploadFailed, apply_plan
-from collectsync.records import Provenance, StagedFile, StagedSet
-from collectsync.scan import describe
+from collectsync.stage.inventory import describe
+from collectsync.sync.apply import UploadFailed, apply_plan
+from collectsync.sync.plan import Plan, make_plan
 from tests.fakes import RecordingRemote
 from tests.test_index_sync_index import staged as staged_file
 
@@ -194,6 +194,6 @@ def test_a_failure_after_deleting_stale_variants_records_that_they_are_gone(
         deploy(make_plan(staged, index, force=False), index, Target(remote, "index.json"))
 
     assert "big.css.gz" not in remote.objects
-    rerun = with_partial_record(Target(remote, "index.json"), index)
+    rerun = with_partial_index(Target(remote, "index.json"), index)
     assert set(rerun.files) == {"big.css"}
     assert rerun.files["big.css"].md5 == "0" * 32

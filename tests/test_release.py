@@ -13,11 +13,11 @@ import pytest
 from django.core.management.base import CommandError
 from whitenoise.compress import Compressor
 
-from collectsync import remote
-from collectsync import sources as sources_module
+from collectsync.files import Entry
 from collectsync.index.sync_index import SyncIndex
-from collectsync.records import Entry
-from collectsync.stage_dir import RECORD_NAME
+from collectsync.remote import dispatch as remote
+from collectsync.stage import sources as sources_module
+from collectsync.stage_dir.directory import RECORD_NAME
 from tests.conftest import (
     INDEX_KEY,
     LOCATION,

@@ -14,8 +14,8 @@ import pytest
 from azure.storage.blob import BlobServiceClient, ContainerClient
 from django.core.management.base import CommandError
 
+from collectsync.files import Entry
 from collectsync.index.sync_index import SyncIndex
-from collectsync.records import Entry
 from tests.conftest import INDEX_KEY, run_command
 from tests.emulated import (
     AZURITE_CONNECTION,

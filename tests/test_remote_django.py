@@ -15,9 +15,9 @@ from django.core.files.storage import FileSystemStorage
 from django.core.management.base import CommandError
 from google.cloud.storage.blob import Blob
 
-from collectsync import remote
-from collectsync.records import StagedFile
-from collectsync.remote.django import StorageRemote
+from collectsync.files import StagedFile
+from collectsync.remote import dispatch as remote
+from collectsync.remote.generic.adapter import StorageRemote
 from tests.conftest import CSS_RULES, INDEX_KEY, run_command, without_time
 from tests.emulated import (
     AZURITE_CONNECTION,

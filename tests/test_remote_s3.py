@@ -8,9 +8,9 @@ import pytest
 from botocore.config import Config
 from django.core.management.base import CommandError
 
+from collectsync.files import Entry
 from collectsync.index.sync_index import SyncIndex
-from collectsync.records import Entry
-from collectsync.remote.s3_config import with_retries
+from collectsync.remote.s3.config import with_retries
 from tests.conftest import INDEX_KEY, LOCATION, MANIFEST_KEY, Project, RequestLog, run_command
 from tests.faultproxy import Action, through_proxy
 

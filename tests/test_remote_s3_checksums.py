@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from collectsync.records import StagedFile
-from collectsync.remote.s3_checksums import holds
+from collectsync.files import StagedFile
+from collectsync.remote.s3.checksums import holds
 
 DATA = b"body { color: red; }\n" * 20
 OTHER = DATA.replace(b"red", b"tan")

@@ -9,7 +9,7 @@ import pytest
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 
-from collectsync.remote.s3_config import content_md5_instead, for_endpoint, is_aws
+from collectsync.remote.s3.config import content_md5_instead, for_endpoint, is_aws
 
 BOTH = {"request_checksum_calculation", "response_checksum_validation"}
 

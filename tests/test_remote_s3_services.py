@@ -13,7 +13,7 @@ import pytest
 from botocore.config import Config
 from django.core.management.base import CommandError
 
-from collectsync.upload import REFUSALS_BEFORE_STOP
+from collectsync.sync.upload import REFUSALS_BEFORE_STOP
 from tests.conftest import (
     INDEX_KEY,
     LOCATION,

@@ -22,7 +22,7 @@ from django.core.files.storage import FileSystemStorage, Storage
 from django.test import override_settings
 from django.utils.functional import SimpleLazyObject
 
-from collectsync.sources import READ_SIZE, Found, Listing, md5s, plain_root
+from collectsync.stage.sources import READ_SIZE, Found, Listing, md5s, plain_root
 from tests.conftest import (
     CSS_RULES,
     INDEX_KEY,

@@ -9,7 +9,7 @@ import pytest
 from django.core.management.base import CommandError
 from whitenoise.compress import Compressor
 
-from collectsync.staging import explain_failure
+from collectsync.stage.collect import explain_failure
 from tests.conftest import INDEX_KEY, MANIFEST_KEY, Project, run_command
 
 

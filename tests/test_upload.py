@@ -9,16 +9,16 @@ import pytest
 from whitenoise.compress import Compressor
 
 from collectsync.errors import ConnectionLost
-from collectsync.records import StagedFile
-from collectsync.scan import describe
-from collectsync.upload import (
+from collectsync.files import StagedFile
+from collectsync.remote.weather import Weather
+from collectsync.stage.inventory import describe
+from collectsync.sync.upload import (
     QUEUED_PER_WORKER,
     UploadPool,
     background_uploads,
     upload_parallel,
     upload_pool,
 )
-from collectsync.weather import Weather
 from tests.conftest import INDEX_KEY, MANIFEST_KEY, Project, RequestLog, run_command
 from tests.fakes import RecordingRemote
 

@@ -8,7 +8,7 @@ from django.contrib.staticfiles.storage import HashedFilesMixin, ManifestStaticF
 from whitenoise.storage import CompressedManifestStaticFilesStorage as WhiteNoiseStorage
 
 from collectsync.index.sync_index import SyncIndex
-from collectsync.watched import unhookable
+from collectsync.stage.post_processing import unhookable
 from tests.conftest import CSS_RULES, INDEX_KEY, Project, run_command
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from collectsync.errors import TransientError
-from collectsync.weather import Throttling, Weather
+from collectsync.remote.weather import Throttling, Weather
 
 
 class Clock:
@@ -144,7 +144,7 @@ def test_a_remote_that_never_answered_is_not_retried_in_rounds(weather: Weather)
 def test_a_refused_request_goes_again_in_later_rounds(
     weather: Weather, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("collectsync.weather.FIRST_PAUSE", 0.01)
+    monkeypatch.setattr("collectsync.remote.weather.FIRST_PAUSE", 0.01)
     answers = ["throttled", "throttled", "ok"]
 
     def attempt() -> str:

@@ -13,9 +13,9 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from .settings import *  # noqa: F403
-from .settings import INSTALLED_APPS as BASE_APPS
-from .settings import STORAGES as BASE_STORAGES
+from demo_site.settings import *  # noqa: F403
+from demo_site.settings import INSTALLED_APPS as BASE_APPS
+from demo_site.settings import STORAGES as BASE_STORAGES
 
 TOOL = os.environ.get("BENCH_TOOL", "collectsync")
 STATICFILES_APP = "django.contrib.staticfiles"

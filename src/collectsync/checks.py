@@ -11,7 +11,7 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from collectsync.conf import conf
-from collectsync.remote import configured_backend, is_local_backend
+from collectsync.remote.dispatch import configured_backend, is_local_backend
 
 
 @register(Tags.staticfiles)

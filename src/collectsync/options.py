@@ -13,7 +13,7 @@ from django.core.management.base import CommandParser
 from collectsync.conf import conf
 from collectsync.errors import DeployError
 from collectsync.progress import Progress
-from collectsync.sources import Listing
+from collectsync.stage.sources import Listing
 
 OPTIONS: list[tuple[str, dict[str, Any]]] = [
     ("--force-sync", {"help": "Upload every staged file, whatever the remote record says."}),

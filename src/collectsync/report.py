@@ -10,8 +10,8 @@ from pathlib import Path
 import django
 
 from collectsync.errors import DeployError
-from collectsync.plan import Plan
-from collectsync.weather import Throttling
+from collectsync.remote.weather import Throttling
+from collectsync.sync.plan import Plan
 
 
 def human_size(size: int) -> str:

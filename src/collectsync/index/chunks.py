@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from collectsync.errors import DeployError
-from collectsync.records import VARIANT_SUFFIXES, Entry
+from collectsync.files import VARIANT_SUFFIXES, Entry
 
 FILES_PER_CHUNK = 256
 """About 60 sources' worth: read in well under a millisecond, and still compressing well."""
@@ -78,7 +78,7 @@ class Md5s(Protocol):
 
     @property
     def basis(self) -> Md5s | None:
-        """The sources these were made from by changing some (see sources.py)."""
+        """The sources these were made from by changing some (see recorded_sources.py)."""
 
     @property
     def altered(self) -> frozenset[str]:

@@ -9,9 +9,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from collectsync.errors import ConcurrentUpdate, DeployError, RemoteError
+from collectsync.files import Entry, Listed, StagedFile, StagedSet
 from collectsync.index.sync_index import SyncIndex
 from collectsync.index.wire import CorruptIndex
-from collectsync.records import Entry, Listed, StagedFile, StagedSet
 from collectsync.remote.base import Remote
 
 MERGE_ATTEMPTS = 3
@@ -52,7 +52,7 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Record:
+class RemoteIndex:
     index: SyncIndex
     listing: dict[str, Listed] | None = None
     """The listing the index was rebuilt from or checked against, if it was."""
@@ -70,7 +70,7 @@ def read_index(
     verify: bool,
     warn: Callable[[str], None],
     inform: Callable[[str], None],
-) -> Record:
+) -> RemoteIndex:
     """The remote record; rebuilt from a listing when missing or unusable, checked if asked."""
     data = target.content.read(target.index_name)
     index = None
@@ -83,12 +83,12 @@ def read_index(
                 f"unusable ({error}); it will be rebuilt."
             )
     if index is not None and not verify:
-        return Record(index)
+        return RemoteIndex(index)
     listing = target.content.listing()
     if listing is None:
-        return Record(index or SyncIndex())
+        return RemoteIndex(index or SyncIndex())
     if index is not None:
-        return Record(index.verified(listing), listing)
+        return RemoteIndex(index.verified(listing), listing)
     same_remote = target.manifest is target.content
     own_names = {target.index_name, target.partial_name}
     rebuilt = SyncIndex.from_listing(
@@ -99,11 +99,11 @@ def read_index(
             f"No usable sync index in {target.content.destination}: compared the staged "
             f"files with a listing of its {len(listing)} objects instead."
         )
-    return Record(rebuilt, listing)
+    return RemoteIndex(rebuilt, listing)
 
 
 def confirmed(
-    target: Target, record: Record, staged: StagedSet, compressor: str | None, workers: int
+    target: Target, record: RemoteIndex, staged: StagedSet, compressor: str | None, workers: int
 ) -> tuple[SyncIndex, list[str]]:
     """The record's index, vouching as well for the staged files that the listing showed
     under their names and size but could not vouch for (see Remote.confirm) and that the
@@ -133,7 +133,7 @@ def confirmed(
     return index, unknown
 
 
-def with_partial_record(target: Target, index: SyncIndex) -> SyncIndex:
+def with_partial_index(target: Target, index: SyncIndex) -> SyncIndex:
     """``index`` plus the files a failed deploy since it uploaded, if one did."""
     data = target.content.read(target.partial_name)
     if data is None:
@@ -152,7 +152,7 @@ def with_partial_record(target: Target, index: SyncIndex) -> SyncIndex:
     return dataclasses.replace(index, files=files, compressor=compressor, amended=True)
 
 
-def save_partial_record(
+def save_partial_index(
     target: Target,
     index: SyncIndex,
     uploaded: list[StagedFile],
@@ -160,7 +160,7 @@ def save_partial_record(
     *,
     compressor: str | None,
 ) -> None:
-    """Record what a failed deploy did: the files it uploaded, without those it deleted.
+    """RemoteIndex what a failed deploy did: the files it uploaded, without those it deleted.
 
     The whole record, not just the changes, so that it can also forget deleted files.
     """

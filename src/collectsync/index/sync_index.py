@@ -6,10 +6,10 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from collectsync.index.files import Files
-from collectsync.index.sources import RecordedSources
+from collectsync.files import VARIANT_SUFFIXES, Entry, Listed, Source, StagedFile
+from collectsync.index.recorded_files import Files
+from collectsync.index.recorded_sources import RecordedSources
 from collectsync.index.wire import decode, encode
-from collectsync.records import VARIANT_SUFFIXES, Entry, Listed, Source, StagedFile
 
 
 @dataclass(frozen=True)
@@ -20,16 +20,16 @@ class SyncIndex:
     manifest_name: str | None = None
     manifest: Entry | None = None
     fingerprint: str | None = None
-    """The input fingerprint of the deploy that wrote this index (see fingerprint.py)."""
+    """The input fingerprint of the deploy that wrote this index (see stage/fingerprint.py)."""
     compressor: str | None = None
     """What made the compressed variants (see staging.compressor_identity)."""
     generation: int = 0
     """How many successful deploys wrote this index; a partial record names the one it follows."""
     settings: str | None = None
-    """The fingerprint of the settings and code alone (see fingerprint.py)."""
+    """The fingerprint of the settings and code alone (see stage/fingerprint.py)."""
     sources: Mapping[str, Source] | None = None
     """Each source file's md5, hashed name and references, when the record can vouch for
-    them: what lets a deploy stage only what changed (see sources.py)."""
+    them: what lets a deploy stage only what changed (see recorded_sources.py)."""
     code: dict[str, tuple[str, str]] | None = None
     """The code that shaped the output, part by part: (label, digest) (see code_identity.py)."""
     amended: bool = field(default=False, compare=False)

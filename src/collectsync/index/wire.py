@@ -1,7 +1,7 @@
 """The sync index on the wire: gzip members of JSON, one after the other (``zcat`` shows them).
 
 First the head (fingerprints, generation, manifest, and the length of every other member),
-then the sources (see sources.py), then the files in chunks (see chunks.py). A
+then the sources (see recorded_sources.py), then the files in chunks (see chunks.py). A
 deploy that changes nothing reads the head alone; one that changes a few files reads the
 sources and the chunks of those files, and writes again only what changed. About 1.5 MB
 at 20,000 sources.
@@ -15,10 +15,10 @@ import zlib
 from collections.abc import Mapping
 from typing import Any
 
+from collectsync.files import Entry, Source
 from collectsync.index.chunks import DAMAGE, GZIP_LEVEL, Chunk, CorruptIndex
-from collectsync.index.files import Files
-from collectsync.index.sources import RecordedSources, unpack_changes
-from collectsync.records import Entry, Source
+from collectsync.index.recorded_files import Files
+from collectsync.index.recorded_sources import RecordedSources, unpack_changes
 
 FORMAT = "collectsync-index"
 VERSION = 3

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from typing import Protocol
 
 from collectsync.errors import RemoteError, TransientError
-from collectsync.records import Listed, StagedFile
-from collectsync.weather import Trouble, Weather
+from collectsync.files import Listed, StagedFile
+from collectsync.remote.weather import Trouble, Weather
 
 
 class Remote(Protocol):
@@ -61,7 +61,7 @@ def join_key(location: str, name: str) -> str:
 
 
 class ErrorMeanings(Protocol):
-    """What a client library's errors mean: a module such as ``remote/gcs_errors.py``."""
+    """What a client library's errors mean: a module such as ``remote/gcs/errors.py``."""
 
     def trouble(self, error: Exception) -> Trouble | None: ...
 

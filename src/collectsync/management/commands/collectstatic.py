@@ -9,17 +9,17 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import Storage
 from django.core.management.base import CommandError, CommandParser
 
-from collectsync.build import Build
 from collectsync.conf import conf
-from collectsync.deploy import Deploy
 from collectsync.errors import DeployError
+from collectsync.flows.build import Build
+from collectsync.flows.deploy import Deploy
+from collectsync.flows.publish_stage import PublishStage
 from collectsync.interrupts import interrupts_noted
 from collectsync.options import Request, add_options, request_from
 from collectsync.progress import Bar, Progress
-from collectsync.release import Release
-from collectsync.remote import configured_backend, is_local_backend
+from collectsync.remote.dispatch import configured_backend, is_local_backend
 from collectsync.report import confirmation
-from collectsync.sources import Listing, has_path
+from collectsync.stage.sources import Listing, has_path
 
 
 class Command(collectstatic.Command):
@@ -78,13 +78,11 @@ class Command(collectstatic.Command):
         return text if self.verbosity >= 1 else None
 
     def flow(self, request: Request, backend: dict[str, Any]) -> Build | Deploy:
-        """The build, the release or the whole deploy that ``request`` asks for."""
+        """The build, the publish or the whole deploy that ``request`` asks for."""
+        given = (backend, request, self, self.collect_into)
         if request.stage_only:
-            return Build(request.stage_only, backend, request, self, self.collect_into)
-        if request.publish:
-            deploy: Deploy = Release(request.publish, backend, request, self, self.collect_into)
-        else:
-            deploy = Deploy(backend, request, console=self, collect=self.collect_into)
+            return Build(request.stage_only, *given)
+        deploy = PublishStage(request.publish, *given) if request.publish else Deploy(*given)
         if self.interactive:
             self.confirm(deploy.destination)
         return deploy

@@ -1,0 +1,1 @@
+"""Azure Blob, through azure-storage-blob: the adapter and what its errors mean."""

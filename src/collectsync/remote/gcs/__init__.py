@@ -1,0 +1,1 @@
+"""Google Cloud Storage, through google-cloud-storage: the adapter and what its errors mean."""

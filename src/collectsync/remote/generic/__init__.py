@@ -1,0 +1,1 @@
+"""Any other Django storage, through its public API."""

@@ -1,0 +1,61 @@
+"""Every attempt botocore makes at an S3 request, told to the deploy's weather.
+
+botocore's standard retry mode retries each request itself (backoff with jitter, a retry
+quota); these hooks only watch it: throttling lowers the uploads in flight, the pause before
+each retry is counted, and once the connection counts as lost, the next failed attempt ends
+its request instead of being retried.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from collectsync.remote.s3.errors import failure_kind, short_reason
+from collectsync.remote.weather import Weather
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+class AttemptWatcher:
+    def __init__(self, weather: Weather) -> None:
+        self._weather = weather
+        self._failed_at = threading.local()
+        self._sent_at = threading.local()
+
+    def watch(self, client: S3Client) -> None:
+        events = client.meta.events
+        events.register("needs-retry.s3", self._answered)
+        events.register("before-send.s3", self._sending)
+        events.register("after-call.s3", self._call_ended)
+        events.register("after-call-error.s3", self._call_ended)
+
+    def _answered(
+        self,
+        response: tuple[Any, dict[str, Any]] | None = None,
+        caught_exception: Exception | None = None,
+        **kwargs: Any,
+    ) -> None:
+        http, parsed = response if response is not None else (None, None)
+        status = getattr(http, "status_code", None)
+        kind = failure_kind(parsed, status, caught_exception)
+        if kind is None:
+            self._weather.succeeded()
+            return
+        reason = short_reason(parsed, status, caught_exception)
+        self._weather.failed(reason, kind, sent=getattr(self._sent_at, "at", None))
+        lost = self._weather.lost()
+        if lost is not None:
+            raise lost  # the request ends here, unretried
+        self._failed_at.at = self._weather.now()
+
+    def _sending(self, **kwargs: Any) -> None:
+        self._sent_at.at = self._weather.now()
+        failed_at = getattr(self._failed_at, "at", None)
+        if failed_at is not None:
+            self._failed_at.at = None
+            self._weather.backed_off(self._weather.now() - failed_at)
+
+    def _call_ended(self, **kwargs: Any) -> None:
+        self._failed_at.at = None

@@ -1,0 +1,133 @@
+"""What S3's errors mean, in one sentence each that names the bucket and the key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import SimpleNamespace
+from typing import Any
+
+from botocore.exceptions import (
+    ClientError,
+    ConnectionError,
+    EndpointConnectionError,
+    HTTPClientError,
+    NoCredentialsError,
+)
+from botocore.retries.standard import (
+    RetryContext,
+    ThrottledRetryableChecker,
+    TransientRetryableChecker,
+)
+
+from collectsync.errors import RemoteError, TransientError
+from collectsync.remote.weather import Trouble
+
+MISSING_OBJECT_CODES = {"NoSuchKey", "404", "NotFound"}
+UNSUPPORTED_CODES = {"NotImplemented", "501"}
+DENIED_CODES = {
+    "AccessDenied",
+    "403",
+    "Forbidden",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidToken",
+    "ExpiredToken",
+}
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+
+
+CHECKSUM_HEADERS = ("x-amz-checksum", "x-amz-sdk-checksum", "x-amz-trailer", "aws-chunked")
+"""What a service names when it refuses boto3's integrity checksums."""
+CHECKSUM_CONFIG = (
+    'AWS_S3_CLIENT_CONFIG = Config(request_checksum_calculation="when_required", '
+    'response_checksum_validation="when_required")'
+)
+
+
+def explain(error: Exception, bucket: str, key: str) -> str:
+    if isinstance(error, NoCredentialsError):
+        return (
+            f"No AWS credentials were found for bucket '{bucket}'; set "
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or the storage's credentials."
+        )
+    if isinstance(error, EndpointConnectionError):
+        return (
+            f"Could not connect to the S3 endpoint of bucket '{bucket}' "
+            f"({error.kwargs.get('endpoint_url')}); check AWS_S3_ENDPOINT_URL."
+        )
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = str(details.get("Code", "Unknown"))
+        if code == "NoSuchBucket":
+            return (
+                f"The bucket '{bucket}' does not exist; create it or fix AWS_STORAGE_BUCKET_NAME."
+            )
+        message = str(details.get("Message", ""))
+        if code in ("InvalidArgument", "400") and any(h in message for h in CHECKSUM_HEADERS):
+            return (
+                f"The S3 service of bucket '{bucket}' refused boto3's integrity checksums for "
+                f"'{key}' ({message.rstrip('.')}); set {CHECKSUM_CONFIG} (or the storage's "
+                "client_config) and rerun."
+            )
+        if code == "InvalidAccessKeyId":
+            return (
+                f"The access key is not known to the S3 service of bucket '{bucket}' "
+                f"({code}); check AWS_S3_ACCESS_KEY_ID (or the storage's access_key) and rerun."
+            )
+        if code in DENIED_CODES:
+            return (
+                f"Access to bucket '{bucket}' was denied ({code}) for '{key}'; check "
+                "the credentials (AWS_S3_ACCESS_KEY_ID and AWS_S3_SECRET_ACCESS_KEY, or the "
+                "storage's access_key and secret_key) and the bucket's policy."
+            )
+        return f"S3 refused '{key}' in bucket '{bucket}': {code} {message}".rstrip()
+    return f"S3 request for '{key}' in bucket '{bucket}' failed: {error}"
+
+
+THROTTLED = ThrottledRetryableChecker()
+TRANSIENT = TransientRetryableChecker()
+
+
+def failure_kind(
+    parsed: Mapping[str, Any] | None, status: int | None, exception: Exception | None
+) -> Trouble | None:
+    """What kind of passing trouble an answer (or an exception) is, as botocore's own
+    retry checks see it; None for an answer that is no such trouble, errors like 404
+    included."""
+    if isinstance(exception, ConnectionError | HTTPClientError):
+        return "connection"
+    context = RetryContext(
+        attempt_number=1,
+        parsed_response=parsed,
+        http_response=SimpleNamespace(status_code=status) if status else None,
+        caught_exception=exception,
+    )
+    if status in (429, 503) or THROTTLED.is_retryable(context):
+        return "throttled"  # S3 answers 503 SlowDown when it wants fewer requests
+    if TRANSIENT.is_retryable(context):
+        return "transient"
+    return None
+
+
+def short_reason(
+    parsed: Mapping[str, Any] | None, status: int | None, exception: Exception | None
+) -> str:
+    if exception is not None:
+        # botocore's messages end with the endpoint URL and key: the first part says it.
+        return str(exception).split(": ")[0] or type(exception).__name__
+    code = (parsed or {}).get("Error", {}).get("Code", "")
+    return f"{status} {code}".strip()
+
+
+def remote_error(error: Exception, bucket: str, key: str) -> RemoteError:
+    """The error to raise for a failed request: worth retrying later or not."""
+    parsed: Mapping[str, Any] | None = error.response if isinstance(error, ClientError) else None
+    status = (parsed or {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+    kind = failure_kind(parsed, status, None if parsed is not None else error)
+    message = explain(error, bucket, key)
+    if kind is None:
+        return RemoteError(message)
+    return TransientError(message, throttled=kind != "transient")
