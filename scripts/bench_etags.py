@@ -1,7 +1,7 @@
 """Taking over a bucket whose sync index was lost, and --verify, on S3 whose ETags are MD5s and
 on a bucket with SSE-KMS, whose ETags are not: both through the proxy the tests play S3
-services with (tests/faultproxy.py, tests/s3_services.py) in front of LocalStack, unchanged
-for the first column, so that both pay the same proxy.
+services with (scripts/faults/) in front of LocalStack, unchanged for the first column, so
+that both pay the same proxy.
 
 Each measured deploy is a fresh `manage.py collectstatic` process of the benchmark's corpus
 (scripts/bench_corpus.py), its S3 requests counted inside it (scripts/bench_child.py).
@@ -23,8 +23,8 @@ from urllib.parse import urlsplit
 
 from scripts import bench_s3
 from scripts.bench import CHILD, LOCALSTACK, MANAGE, ROOT, Bench, child_env, log, run_timed
-from tests.faultproxy import FaultProxy, Service
-from tests.s3_services import KmsEncrypted, Plain
+from scripts.faults.proxy import FaultProxy, Service
+from scripts.faults.s3_services import KmsEncrypted, Plain
 
 BUCKET = "collectsync-bench-etags"
 INDEX_KEY = "static/.collectsync-index.json"

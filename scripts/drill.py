@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from scripts import bench_report, bench_s3
 from scripts.bench import LOCALSTACK, Bench, localstack_version, log, measure
-from tests.faultproxy import Action, Decide, FaultProxy
+from scripts.faults.proxy import Action, Decide, FaultProxy
 
 RETRIED = re.compile(r"The remote asked to slow down or failed for a moment: [^\n]+")
 SETTLING = 10.0

@@ -27,7 +27,7 @@ if os.environ.get("COLLECTSYNC_TEST_BUCKET"):
     STATICFILES_DIRS = [os.environ["COLLECTSYNC_TEST_SOURCE"]]
     COLLECTSYNC_WORKERS = int(os.environ.get("COLLECTSYNC_WORKERS", "8"))
     if os.environ.get("COLLECTSYNC_TEST_PAUSE"):
-        COLLECTSYNC_LOCAL_STORAGE = "tests.paused.PausedStorage"
+        COLLECTSYNC_LOCAL_STORAGE = "tests.support.paused.PausedStorage"
     STORAGES["staticfiles"] = {
         "BACKEND": "storages.backends.s3.S3ManifestStaticStorage",
         "OPTIONS": {

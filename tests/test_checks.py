@@ -14,7 +14,7 @@ from collectsync.checks import (
     check_remote_is_manifest_based,
     check_seconds,
 )
-from tests.conftest import s3_storages
+from tests.support.project import s3_storages
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper

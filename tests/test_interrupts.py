@@ -10,7 +10,7 @@ from django.core.management.base import CommandError
 
 from collectsync.interrupts import checkpoint, interrupted, interrupts_noted
 from collectsync.sync import apply, upload
-from tests.conftest import INDEX_KEY, MANIFEST_KEY, Project, run_command
+from tests.support.project import INDEX_KEY, MANIFEST_KEY, Project, run_command
 
 
 def lost_interrupt(signum: int) -> None:

@@ -8,7 +8,7 @@ import re
 from django.core.management import call_command
 
 from collectsync.progress import Progress
-from tests.conftest import Project
+from tests.support.project import Project
 
 
 class Terminal(io.StringIO):

@@ -1,0 +1,1 @@
+"""What the tests share: projects, buckets and emulators, fakes, seeded edits, children."""

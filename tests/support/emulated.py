@@ -1,0 +1,169 @@
+"""Buckets in the Google Cloud Storage and Azure Blob emulators that scripts/emulators starts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from azure.storage.blob import BlobServiceClient
+from django.contrib.staticfiles.storage import ManifestFilesMixin
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage as gcs
+from storages.backends.azure_storage import AzureStorage
+from storages.backends.gcloud import GoogleCloudStorage
+
+from tests.settings import AZURITE_ENDPOINT, GCS_ENDPOINT
+from tests.support.project import LOCATION, stock_whitenoise_tree
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings as SettingsWrapper
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+"""The cache policy of a file whose name carries its content's hash."""
+
+AZURITE_CONNECTION = (
+    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+    # Azurite's published development key, the same in every installation.
+    "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
+    "K1SZFPTOtr/KBHBeksoGMGw==;"
+    f"BlobEndpoint={AZURITE_ENDPOINT}/devstoreaccount1;"
+)
+
+
+ANONYMOUS = AnonymousCredentials()  # type: ignore[no-untyped-call]
+
+
+class GoogleCloudManifestStorage(ManifestFilesMixin, GoogleCloudStorage):  # type: ignore[misc]
+    pass
+
+
+class AzureManifestStorage(ManifestFilesMixin, AzureStorage):  # type: ignore[misc]
+    pass
+
+
+@dataclass(frozen=True)
+class Emulated:
+    """One empty bucket (or container) and how to point Django's STORAGES at it."""
+
+    name: str
+    scheme: str
+    backend: str
+    container_option: str
+    """The storage option that names the bucket or container."""
+    options: dict[str, Any]
+    keys: Callable[[], set[str]]
+    read: Callable[[str], bytes]
+
+    def deployed(self, source: Path) -> EmulatedProject:
+        return EmulatedProject(self, source)
+
+    def storages(self, **options: Any) -> dict[str, Any]:
+        return {
+            "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+            "staticfiles": {
+                "BACKEND": self.backend,
+                "OPTIONS": {self.container_option: self.name, **self.options, **options},
+            },
+        }
+
+
+@dataclass(frozen=True)
+class EmulatedProject:
+    """A project deploying ``source`` into an emulated bucket, as the differential tests read
+    it (conftest.Deployed)."""
+
+    emulated: Emulated
+    source: Path
+
+    def object_keys(self) -> set[str]:
+        return self.emulated.keys()
+
+    def read(self, key: str) -> bytes:
+        return self.emulated.read(key)
+
+
+def unreachable(service: str, endpoint: str, error: Exception) -> None:
+    pytest.fail(
+        f"The {service} emulator is not reachable at {endpoint} ({error}); start it with "
+        "`scripts/emulators start` or run the suite with `scripts/test`.",
+        pytrace=False,
+    )
+
+
+@contextmanager
+def google_bucket() -> Iterator[Emulated]:
+    client = gcs.Client(project="test", credentials=ANONYMOUS)
+    name = f"collectsync-test-{uuid.uuid4().hex[:12]}"
+    try:
+        bucket = client.create_bucket(name)
+    except Exception as error:  # any failure to reach the emulator
+        unreachable("Google Cloud Storage", GCS_ENDPOINT, error)
+    try:
+        yield Emulated(
+            name,
+            "gs",
+            f"{__name__}.GoogleCloudManifestStorage",
+            "bucket_name",
+            {"project_id": "test", "credentials": ANONYMOUS},
+            keys=lambda: {blob.name for blob in client.list_blobs(name)},
+            read=lambda key: bucket.blob(key).download_as_bytes(),
+        )
+    finally:
+        bucket.delete(force=True)
+
+
+@contextmanager
+def azure_container() -> Iterator[Emulated]:
+    service = BlobServiceClient.from_connection_string(AZURITE_CONNECTION)
+    name = f"collectsync-test-{uuid.uuid4().hex[:12]}"
+    try:
+        container = service.create_container(name)
+    except Exception as error:  # any failure to reach the emulator
+        unreachable("Azure Blob (Azurite)", AZURITE_ENDPOINT, error)
+    try:
+        yield Emulated(
+            name,
+            "azure",
+            f"{__name__}.AzureManifestStorage",
+            "azure_container",
+            {"connection_string": AZURITE_CONNECTION},
+            keys=lambda: set(container.list_blob_names()),
+            read=lambda key: container.download_blob(key, decompress=False).readall(),
+        )
+    finally:
+        container.delete_container()
+
+
+def assert_requests(counts: dict[str, int], report: Path, expected: dict[str, int]) -> None:
+    """The requests a deploy made, by method, are ``expected``; but for those it made again
+    after one failed (an emulator that answered too late on a busy machine), which its JSON
+    report counts."""
+    retried = int(json.loads(report.read_text())["throttling"]["requests_retried"])
+    assert set(counts) == set(expected)
+    assert all(counts[method] >= expected[method] for method in expected)
+    assert sum(counts.values()) == sum(expected.values()) + retried
+
+
+def requests_by_method(attempts: Mapping[tuple[str, str], int]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for (method, _), seen in attempts.items():
+        counts[method] = counts.get(method, 0) + seen
+    return counts
+
+
+def stock(settings: SettingsWrapper, root: Path) -> dict[str, bytes]:
+    """A full Whitenoise collect of the project, keyed as the tests' storages keep it."""
+    tree = stock_whitenoise_tree(settings, root)
+    return {f"{LOCATION}/{name}": data for name, data in tree.items()}
+
+
+def uploaded(output: str) -> set[str]:
+    """The names ``-v 2`` says were uploaded."""
+    prefix = "Uploaded '"
+    return {line[len(prefix) : -1] for line in output.splitlines() if line.startswith(prefix)}

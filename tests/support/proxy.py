@@ -1,0 +1,28 @@
+"""A project's S3 storage pointed at the fault proxy in front of LocalStack for a while."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from scripts.faults.proxy import Decide, FaultProxy, Service
+from tests.settings import S3_ENDPOINT
+
+if TYPE_CHECKING:
+    from tests.support.project import Project
+
+
+@contextmanager
+def through_proxy(
+    project: Project, decide: Decide, service: Service | None = None
+) -> Iterator[FaultProxy]:
+    upstream = urlsplit(S3_ENDPOINT)
+    assert upstream.hostname is not None
+    assert upstream.port is not None
+    proxy = FaultProxy(upstream.hostname, upstream.port, decide, service)
+    with proxy.running():
+        project.storage_options(endpoint_url=proxy.endpoint)
+        yield proxy
+    project.storage_options()
