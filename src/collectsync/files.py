@@ -67,6 +67,14 @@ class Entry:
     """The first deploy (generation) that no longer had this file; None while the latest
     has it. Only the files a deploy adds or drops change: --prune keeps the recent ones."""
 
+    @classmethod
+    def of(
+        cls, staged: StagedFile, variants: tuple[str, ...] | None, left: int | None = None
+    ) -> Entry:
+        """What the index keeps of ``staged``, with these variants."""
+        md5 = None if staged.source_md5 else staged.md5
+        return cls(md5, staged.size, staged.source_md5, variants, left)
+
     def same_content(self, other: Entry) -> bool:
         return (self.md5, self.size, self.source_md5) == (other.md5, other.size, other.source_md5)
 

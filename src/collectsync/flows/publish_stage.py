@@ -1,7 +1,7 @@
-"""PublishStage: publish a stage built earlier (``--publish DIR``) with no finders, no
-post-processing and no compression. The stage is checked against its build record and the
-publishing project's settings, then planned, uploaded and recorded as a deploy of the same
-sources would be: the manifest after the content, the sync index last."""
+"""Publish a stage built earlier (``--publish DIR``): the deploy's second half alone, with no
+finders, no post-processing and no compression. The stage is checked against its build record
+and the publishing project's settings, then planned, uploaded and recorded as a deploy of the
+same sources would be: the manifest after the content, the sync index last."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from collectsync.files import VARIANT_SUFFIXES, Provenance, Source
-from collectsync.flows.deploy import Deploy
-from collectsync.index.stored import with_partial_index
+from collectsync.flows.publishing import Publishing
+from collectsync.index.stored import RemoteIndex
 from collectsync.index.sync_index import SyncIndex
-from collectsync.options import CollectInto, Console, Request
+from collectsync.options import Console, Request
 from collectsync.report import Outcome
 from collectsync.stage.code_identity import CodePart
 from collectsync.stage.fingerprint import output_shape
@@ -34,51 +34,51 @@ SHAPING = {
 """What each part of the output's shape is called in a project's settings."""
 
 
-class PublishStage(Deploy):
+class PublishStage:
     def __init__(
         self,
         path: str,
         backend: dict[str, Any],
         request: Request,
         console: Console,
-        collect: CollectInto,
     ) -> None:
         self.stage = StageDir.existing(path, writable=False)
-        super().__init__(backend, request, console, collect)
+        self.request = request
+        self.publishing = Publishing(backend, request, console)
+
+    @property
+    def destination(self) -> str:
+        return self.publishing.destination
 
     def run(self) -> str:
         started = time.monotonic()
+        built, record = self.read_stage_and_index()
+        outcome = Outcome(built.source_count, [], None, None, {}, stage=str(self.stage.path))
+        if self.publishing.nothing_to_do(record, built.made.fingerprint):
+            return self.publishing.unchanged(record, outcome, started)
+        self.publishing.target.refuse_own_names(built.every_file)
+        record = self.publishing.amended(record)
+        names, retiring = self.changed_part(record.index, built)
+        staged = self.stage.staged_set(built, names)
+        made = built.made
+        plan = self.publishing.plan(
+            staged, record, None, retiring=retiring, compressor=made.compressor
+        )
+        # Only what is uploaded must hold the bytes the build staged: the rest is not read.
+        self.stage.check(built, hashing=[file.name for file in plan.uploads])
+        made = dataclasses.replace(made, sources=changes_to(record.index, made.sources))
+        published = self.publishing.apply(plan, record.index, made)
+        return self.publishing.finish(published, outcome, started)
+
+    def read_stage_and_index(self) -> tuple[BuildRecord, RemoteIndex]:
         # The index is read while the stage is checked: one waits on the remote, the other
         # on the disk.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="collectsync-index") as reader:
-            reading = self.start_reading_record(reader)
+            reading = self.publishing.read_index(reader)
             built = self.stage.complete_record()
             self.refuse_other_shape(built)
             self.stage.check(built)
-            record = reading.result()
-        stage = str(self.stage.path)
-        made = built.made
-        if not (self.request.force_sync or self.request.verify) and (
-            made.fingerprint == record.index.fingerprint
-        ):
-            deleted = self.prune_unchanged(record.index)
-            outcome = Outcome(built.source_count, [], None, deleted, {}, stage=stage)
-            return self.report(outcome, started)
-        self.target.refuse_own_names(built.every_file)
-        index = with_partial_index(self.target, record.index)
-        names, retiring = self.changed_part(index, built)
-        staged = self.stage.staged_set(built, names)
-        record = dataclasses.replace(record, index=index)
-        plan = self.plan(staged, record, None, retiring=retiring, compressor=made.compressor)
-        # Only what is uploaded must hold the bytes the build staged: the rest is not read.
-        self.stage.check(built, hashing=[file.name for file in plan.uploads])
-        upload_started = time.monotonic()
-        made = dataclasses.replace(made, sources=changes_to(index, made.sources))
-        live = self.publish(plan, index, made)
-        deleted = self.prune(live)
-        seconds = {"upload": time.monotonic() - upload_started}
-        outcome = Outcome(built.source_count, [], plan, deleted, seconds, stage=stage)
-        return self.report(outcome, started)
+            return built, reading.result()
 
     def changed_part(
         self, index: SyncIndex, built: BuildRecord
@@ -103,7 +103,8 @@ class PublishStage(Deploy):
     def refuse_other_shape(self, built: BuildRecord) -> None:
         """Refuse a stage whose files this project's settings would not have made."""
         ours = output_shape(
-            post_process=self.request.post_process, manifest_name=self.target.manifest_name
+            post_process=self.request.post_process,
+            manifest_name=self.publishing.target.manifest_name,
         )
         differences = [
             (SHAPING[key], shown(built.shape.get(key)), shown(value))

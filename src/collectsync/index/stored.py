@@ -160,7 +160,7 @@ def save_partial_index(
     *,
     compressor: str | None,
 ) -> None:
-    """RemoteIndex what a failed deploy did: the files it uploaded, without those it deleted.
+    """Record what a failed deploy did: the files it uploaded, without those it deleted.
 
     The whole record, not just the changes, so that it can also forget deleted files.
     """

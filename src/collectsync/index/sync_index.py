@@ -213,10 +213,7 @@ class SyncIndex:
                     variant, kept = files.get(variant_name), left(variant_name)
                     if variant is not None and variant.left != kept:
                         put[variant_name] = dataclasses.replace(variant, left=kept)
-            md5 = None if staged.source_md5 else staged.md5
-            put[staged.name] = Entry(
-                md5, staged.size, staged.source_md5, variants, left(staged.name)
-            )
+            put[staged.name] = Entry.of(staged, variants, left(staged.name))
         if retiring is None:
             retiring = [name for name, entry in files.items() if entry.left is None]
         for name in retiring:

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from collectsync import __version__
 from collectsync.errors import DeployError
-from collectsync.files import Provenance, Source
+from collectsync.files import Provenance, Source, StagedFile
 
 FORMAT = "collectsync-stage"
 VERSION = 1
@@ -24,34 +25,22 @@ class IncompatibleStage(DeployError):
     """The record is not one this collectsync can read."""
 
 
-@dataclass(frozen=True, slots=True)
-class StageEntry:
-    md5: str
-    size: int
-    source_md5: str | None = None
-    """For a compressed variant: the md5 of the file it was made from."""
-    variants: tuple[str, ...] | None = None
-    """The suffixes of the compressed variants made of this file, if it was compressed."""
-    immutable: bool = False
-
-
 @dataclass(frozen=True)
 class BuildRecord:
     made: Provenance
     shape: Mapping[str, Any]
     """The settings and options other than code that shaped the files (see stage/fingerprint.py)."""
-    files: Mapping[str, StageEntry]
-    """Every staged file but the manifest."""
-    manifest_name: str | None = None
-    manifest: StageEntry | None = None
+    files: Mapping[str, StagedFile]
+    """Every staged file but the manifest, each at its place in the stage."""
+    manifest: StagedFile | None = None
     source_count: int = 0
     built_by: str = __version__
 
     @property
-    def every_file(self) -> dict[str, StageEntry]:
+    def every_file(self) -> dict[str, StagedFile]:
         """The files and the manifest."""
-        manifest = {self.manifest_name: self.manifest} if self.manifest_name else {}
-        return {**self.files, **{name: e for name, e in manifest.items() if e is not None}}
+        manifest = {self.manifest.name: self.manifest} if self.manifest else {}
+        return {**self.files, **manifest}
 
     def to_bytes(self) -> bytes:
         made = self.made
@@ -67,8 +56,8 @@ class BuildRecord:
             "source_count": self.source_count,
             "manifest": None
             if self.manifest is None
-            else [self.manifest_name, self.manifest.md5, self.manifest.size],
-            "files": {name: entry_row(entry) for name, entry in sorted(self.files.items())},
+            else [self.manifest.name, self.manifest.md5, self.manifest.size],
+            "files": {name: file_row(file) for name, file in sorted(self.files.items())},
             "sources": None
             if made.sources is None
             else {
@@ -78,8 +67,9 @@ class BuildRecord:
         return json.dumps(document, separators=(",", ":")).encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes, where: str) -> BuildRecord:
-        """The record in ``data``, read from ``where``; IncompatibleStage if it is none."""
+    def from_bytes(cls, data: bytes, where: str, tree: Path) -> BuildRecord:
+        """The record in ``data``, read from ``where``, of the files in ``tree``;
+        IncompatibleStage if it is none."""
         try:
             document = json.loads(data)
             found = (document.get("format"), document.get("version"))
@@ -95,7 +85,7 @@ class BuildRecord:
                 f"this collectsync ({__version__}) can't read; build it again with this version."
             )
         try:
-            return decode(document)
+            return decode(document, tree)
         except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise IncompatibleStage(
                 f"The build record '{where}' is damaged ({error!r}); build the stage again "
@@ -103,16 +93,19 @@ class BuildRecord:
             ) from error
 
 
-def entry_row(entry: StageEntry) -> list[Any]:
-    variants = None if entry.variants is None else list(entry.variants)
-    return [entry.md5, entry.size, entry.source_md5, variants, entry.immutable]
+def file_row(file: StagedFile) -> list[Any]:
+    variants = None if file.variants is None else list(file.variants)
+    return [file.md5, file.size, file.source_md5, variants, file.immutable]
 
 
-def decode(document: dict[str, Any]) -> BuildRecord:
+def decode(document: dict[str, Any], tree: Path) -> BuildRecord:
     files = {}
     for name, (md5, size, source_md5, variants, immutable) in document["files"].items():
         variants = None if variants is None else tuple(str(v) for v in variants)
-        files[str(name)] = StageEntry(str(md5), int(size), source_md5, variants, bool(immutable))
+        name = str(name)
+        files[name] = StagedFile(
+            name, tree / name, str(md5), int(size), source_md5, variants, bool(immutable)
+        )
     sources = document["sources"]
     if sources is not None:
         sources = {
@@ -129,13 +122,15 @@ def decode(document: dict[str, Any]) -> BuildRecord:
         compressor=document["compressor"],
         sources=sources,
     )
-    manifest = document["manifest"]
+    manifest = None
+    if document["manifest"] is not None:
+        name, md5, size = document["manifest"]
+        manifest = StagedFile(str(name), tree / str(name), str(md5), int(size))
     return BuildRecord(
         made=made,
         shape=dict(document["shape"]),
         files=files,
-        manifest_name=None if manifest is None else str(manifest[0]),
-        manifest=None if manifest is None else StageEntry(str(manifest[1]), int(manifest[2])),
+        manifest=manifest,
         source_count=int(document["source_count"]),
         built_by=str(document["collectsync"]),
     )

@@ -3,6 +3,7 @@ written last and removed first, so that only a finished build has one."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -15,7 +16,7 @@ from pathlib import Path
 from collectsync.errors import DeployError
 from collectsync.files import StagedFile, StagedSet
 from collectsync.stage.sources import file_md5
-from collectsync.stage_dir.build_record import BuildRecord, StageEntry
+from collectsync.stage_dir.build_record import BuildRecord
 
 try:
     import fcntl
@@ -85,7 +86,7 @@ class StageDir:
             data = self.record_path.read_bytes()
         except FileNotFoundError:
             return None
-        return BuildRecord.from_bytes(data, str(self.path))
+        return BuildRecord.from_bytes(data, str(self.path), self.tree)
 
     def complete_record(self) -> BuildRecord:
         record = self.record()
@@ -129,9 +130,10 @@ class StageDir:
         finally:
             shutil.rmtree(path, ignore_errors=True)
 
-    def install(self, staged: StagedSet, *, drop: Iterable[str] | None) -> None:
+    def install(self, staged: StagedSet, *, drop: Iterable[str] | None) -> StagedSet:
         """Move what was staged into the tree, after deleting the ``drop`` names, or every
-        file if None. A staged link to a source becomes a copy: the stage outlives them."""
+        file if None; the staged set as the tree now holds it. A staged link to a source
+        becomes a copy: the stage outlives them."""
         if drop is None:
             shutil.rmtree(self.tree, ignore_errors=True)
         else:
@@ -146,6 +148,15 @@ class StageDir:
                 shutil.copyfile(file.path, destination)
             else:
                 file.path.replace(destination)
+        return dataclasses.replace(
+            staged,
+            files=[self.placed(file) for file in staged.files],
+            manifest=staged.manifest and self.placed(staged.manifest),
+        )
+
+    def placed(self, file: StagedFile) -> StagedFile:
+        """``file`` at its place in the tree."""
+        return dataclasses.replace(file, path=self.tree / file.name)
 
     def check(self, record: BuildRecord, *, hashing: Iterable[str] = ()) -> None:
         """Refuse the stage unless every file the record names is there at its size, and
@@ -169,29 +180,14 @@ class StageDir:
     def damaged(self, name: str, what: str) -> StageDamaged:
         return StageDamaged(self.path, name, what)
 
-    def staged_set(self, record: BuildRecord, names: set[str] | None = None) -> StagedSet:
+    @staticmethod
+    def staged_set(record: BuildRecord, names: set[str] | None = None) -> StagedSet:
         """The staged files as a deploy would have staged them, variants and all; of those
         ``names`` only, if given."""
         files = [
-            self.staged_file(name, entry)
-            for name, entry in sorted(record.files.items())
-            if names is None or name in names
+            file for name, file in sorted(record.files.items()) if names is None or name in names
         ]
-        manifest = None
-        if record.manifest_name is not None and record.manifest is not None:
-            manifest = self.staged_file(record.manifest_name, record.manifest)
-        return StagedSet(files, manifest, sources=record.made.sources)
-
-    def staged_file(self, name: str, entry: StageEntry) -> StagedFile:
-        return StagedFile(
-            name,
-            self.tree / name,
-            entry.md5,
-            entry.size,
-            entry.source_md5,
-            entry.variants,
-            entry.immutable,
-        )
+        return StagedSet(files, record.manifest, sources=record.made.sources)
 
 
 def remove_empty_parents(root: Path, name: str) -> None:

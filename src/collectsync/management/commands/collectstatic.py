@@ -77,12 +77,14 @@ class Command(collectstatic.Command):
             ) from error
         return text if self.verbosity >= 1 else None
 
-    def flow(self, request: Request, backend: dict[str, Any]) -> Build | Deploy:
+    def flow(self, request: Request, backend: dict[str, Any]) -> Build | Deploy | PublishStage:
         """The build, the publish or the whole deploy that ``request`` asks for."""
-        given = (backend, request, self, self.collect_into)
         if request.stage_only:
-            return Build(request.stage_only, *given)
-        deploy = PublishStage(request.publish, *given) if request.publish else Deploy(*given)
+            return Build(request.stage_only, backend, request, self, self.collect_into)
+        if request.publish:
+            deploy: Deploy | PublishStage = PublishStage(request.publish, backend, request, self)
+        else:
+            deploy = Deploy(backend, request, self, self.collect_into)
         if self.interactive:
             self.confirm(deploy.destination)
         return deploy
