@@ -21,13 +21,18 @@ def module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def package_imports(path: Path) -> set[str]:
-    """Every module of the package that ``path`` imports, wherever the import statement is
-    (inside functions and ``if TYPE_CHECKING:`` blocks included)."""
+def package_imports(source: str, module: str, *, is_package: bool = False) -> set[str]:
+    """Every module of the package that ``source``, the text of ``module``, imports, wherever
+    the import statement is (inside functions and ``if TYPE_CHECKING:`` blocks included), a
+    relative import read as the module it names."""
+    package = module.split(".") if is_package else module.split(".")[:-1]
     imported = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join([*package[: len(package) - node.level + 1], *filter(None, [base])])
+            names = [base] + [f"{base}.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         else:
@@ -38,9 +43,52 @@ def package_imports(path: Path) -> set[str]:
 
 MODULES = {module_name(path): path for path in PACKAGE.rglob("*.py")}
 GRAPH = {
-    name: {imported for imported in package_imports(path) if imported in MODULES} - {name}
+    name: {
+        imported
+        for imported in package_imports(
+            path.read_text(), name, is_package=path.name == "__init__.py"
+        )
+        if imported in MODULES
+    }
+    - {name}
     for name, path in MODULES.items()
 }
+
+
+@pytest.mark.parametrize(
+    ("source", "module", "is_package", "imported"),
+    [
+        (
+            "from collectsync.files import StagedFile",
+            "collectsync.sync.plan",
+            False,
+            {"collectsync.files", "collectsync.files.StagedFile"},
+        ),
+        (
+            "from .plan import Plan",
+            "collectsync.sync.apply",
+            False,
+            {"collectsync.sync.plan", "collectsync.sync.plan.Plan"},
+        ),
+        (
+            "from ..files import StagedFile",
+            "collectsync.sync.apply",
+            False,
+            {"collectsync.files", "collectsync.files.StagedFile"},
+        ),
+        (
+            "from . import upload",
+            "collectsync.sync",
+            True,
+            {"collectsync.sync", "collectsync.sync.upload"},
+        ),
+        ("import os", "collectsync.sync.plan", False, set()),
+    ],
+)
+def test_every_import_is_read_as_the_module_it_names(
+    source: str, module: str, is_package: bool, imported: set[str]
+) -> None:
+    assert package_imports(source, module, is_package=is_package) == imported
 
 
 def test_there_is_no_import_circle() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from django.core.management import call_command
 
 from collectsync.progress import Progress
@@ -49,9 +50,16 @@ def test_no_bars_without_a_terminal_or_at_verbosity_zero(project: Project) -> No
     assert quiet_terminal.getvalue() == ""
 
 
-def test_a_progress_without_a_stream_ticks_silently() -> None:
+def test_a_progress_without_a_stream_ticks_silently(capsys: pytest.CaptureFixture[str]) -> None:
     with Progress(None).bar("Uploading", total=3) as bar:
         bar.tick()
+        bar.tick("throttled")
+
+    # tqdm writes to stderr when it is given no stream: nothing may reach either.
+    assert capsys.readouterr() == ("", "")
+
+
+def test_a_progress_with_a_stream_shows_its_bar() -> None:
     stream = io.StringIO()
     with Progress(stream).bar("Uploading", total=1) as bar:
         bar.tick()

@@ -44,11 +44,6 @@ def interrupts_noted() -> Iterator[None]:
         _received.clear()
 
 
-def interrupted() -> bool:
-    """Whether an interrupt came during the deploy, its exception lost or not."""
-    return _received.is_set()
-
-
 def checkpoint() -> None:
     """Stop here if an interrupt came, even one whose exception was lost."""
     if _received.is_set():

@@ -115,7 +115,7 @@ class Request:
 def request_from(options: dict[str, Any], ignore_patterns: list[str]) -> Request:
     """The deploy that ``options`` ask for; ``ignore_patterns`` as Django's set_options()
     completed them."""
-    workers = options["workers"] or conf.WORKERS
+    workers = conf.WORKERS if options["workers"] is None else options["workers"]
     if workers < 1:
         raise DeployError(f"--workers must be at least 1, not {workers}.")
     refuse_unmeant(options)

@@ -337,6 +337,8 @@ def test_publish_to_each_emulated_storage(
     settings.STATICFILES_DIRS = [str(static_source)]
     with emulator() as emulated:  # type: ignore[attr-defined]
         assert isinstance(emulated, Emulated)
+        if generic:
+            emulated = emulated.through_storage_api()
         settings.STORAGES = emulated.storages(location="static")
         build(stage)
         run_command("--noinput", "--publish", str(stage))

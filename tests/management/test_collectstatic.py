@@ -315,9 +315,11 @@ def test_the_confirmation_is_djangos_with_the_destination_named(
     assert project.object_keys() == set()
 
 
-def test_workers_must_be_positive(project: Project) -> None:
-    with pytest.raises(CommandError, match="--workers must be at least 1, not -2"):
-        run_command("--noinput", "--workers", "-2")
+@pytest.mark.parametrize("workers", ["-2", "0"])
+def test_workers_must_be_positive(project: Project, workers: str) -> None:
+    with pytest.raises(CommandError, match=f"--workers must be at least 1, not {workers}"):
+        run_command("--noinput", "--workers", workers)
+    assert project.object_keys() == set()
 
 
 def test_ignore_patterns_are_respected(project: Project) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -59,6 +60,21 @@ class Emulated:
     options: dict[str, Any]
     keys: Callable[[], set[str]]
     read: Callable[[str], bytes]
+
+    generic: bool = False
+    """Written through the storage's public API, as any other Django storage is."""
+
+    def destination(self, location: str, name: str | None = None) -> str:
+        """Where a deploy says it writes, into the bucket ``name`` (by default this one)."""
+        if self.generic:
+            return f"{self.backend.rsplit('.', 1)[1]}:{location}"
+        return f"{self.scheme}://{name or self.name}/{location}"
+
+    def through_storage_api(self) -> Emulated:
+        """This bucket, written through the generic adapter: Azure's storage is told to
+        overwrite, as a user of it would tell it (AZURE_OVERWRITE_FILES)."""
+        options = {**self.options, "overwrite_files": True} if self.scheme == "azure" else {}
+        return dataclasses.replace(self, generic=True, options=options or self.options)
 
     def deployed(self, source: Path) -> EmulatedProject:
         return EmulatedProject(self, source)

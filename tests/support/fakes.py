@@ -1,21 +1,24 @@
+"""A remote in memory, for the tests of what writes through one."""
+
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections import Counter
 from collections.abc import Callable
 
 from collectsync.errors import ConcurrentUpdate
 from collectsync.files import Listed, StagedFile
+from collectsync.remote.base import Remote
 from collectsync.remote.weather import Weather
 
 
-class RecordingRemote:
+class RecordingRemote(Remote):
     """A remote that keeps writes in memory and fails for the names it is told to."""
 
-    destination = "memory://test"
+    scheme = "memory"
 
     def __init__(self, failing: set[str] | None = None) -> None:
+        super().__init__("test", "")
         self.objects: dict[str, bytes] = {}
         self.writes: list[str] = []
         self.deletions: list[str] = []
@@ -23,7 +26,6 @@ class RecordingRemote:
         """Writes and deletions in the order they happened: "write a.css", "delete a.css.gz"."""
         self.failing = failing or set()
         self._lock = threading.Lock()
-        self.requests: Counter[str] = Counter()
         self.last_read: dict[str, bytes | None] = {}
         self.before_conditional_write: Callable[[RecordingRemote], None] | None = None
         self.weather = Weather(self.destination, retry_deadline=600, lost_after=60)

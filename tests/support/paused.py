@@ -11,7 +11,7 @@ from typing import Any
 
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
-from collectsync.interrupts import interrupted
+from collectsync.interrupts import checkpoint
 
 PAUSE_AFTER = 10
 """Files post-processed before the pause: some of them are final and may be uploading."""
@@ -29,12 +29,11 @@ def pause(marker: Path) -> None:
     """Say so through ``marker``, then wait for the signal that should end the process.
 
     The signal's KeyboardInterrupt usually ends the wait. It can also be raised inside a
-    finalizer and lost; then the deploy was noted as interrupted, and goes on from here to its
-    next checkpoint, which stops it before anything is switched.
+    finalizer and lost; the deploy noted it all the same, and the checkpoint here stops it.
     """
     marker.touch()
     deadline = time.monotonic() + 600
-    while not interrupted():
-        if time.monotonic() > deadline:
-            raise RuntimeError("The paused staging was never interrupted.")
+    while time.monotonic() < deadline:
+        checkpoint()
         time.sleep(0.05)
+    raise RuntimeError("The paused staging was never interrupted.")

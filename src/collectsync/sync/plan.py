@@ -37,11 +37,6 @@ class Plan:
         return self.new + self.early + self.changed + self.unchanged
 
     @property
-    def content(self) -> list[StagedFile]:
-        """Content still to upload."""
-        return sorted(self.new + self.changed, key=lambda f: f.name)
-
-    @property
     def uploads(self) -> list[StagedFile]:
         """Everything this deploy uploads, including what went early; the manifest last."""
         content = sorted(self.early + self.new + self.changed, key=lambda f: f.name)

@@ -12,9 +12,7 @@ import contextlib
 import hashlib
 import mimetypes
 import threading
-from collections import Counter
-from contextlib import AbstractContextManager
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceNotFoundError
@@ -24,8 +22,8 @@ from django.core.exceptions import ImproperlyConfigured
 import collectsync.remote.azure.errors as azure_errors
 from collectsync.conf import conf
 from collectsync.files import Listed, StagedFile
-from collectsync.remote.base import failing_as, join_key
-from collectsync.remote.weather import Weather, in_rounds
+from collectsync.remote.base import ErrorMeanings, Remote
+from collectsync.remote.weather import in_rounds
 
 if TYPE_CHECKING:
     from azure.storage.blob import ContainerClient
@@ -36,7 +34,10 @@ ONCE = {"retry_total": 0}
 and concurrency decide, as on S3 and Cloud Storage."""
 
 
-class AzureRemote:
+class AzureRemote(Remote):
+    scheme = "azure"
+    meanings: ClassVar[ErrorMeanings] = azure_errors
+
     def __init__(self, storage: AzureStorage) -> None:
         if not storage.azure_container:
             raise ImproperlyConfigured(
@@ -49,22 +50,11 @@ class AzureRemote:
                 "set AZURE_CONNECTION_STRING, or AZURE_ACCOUNT_NAME with AZURE_ACCOUNT_KEY, "
                 "AZURE_SAS_TOKEN or AZURE_TOKEN_CREDENTIAL."
             )
+        super().__init__(storage.azure_container, storage.location or "")
         self._storage = storage
-        self.container: str = storage.azure_container
-        self.location: str = (storage.location or "").strip("/")
-        self.weather = Weather.from_settings(self.destination)
-        self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._etags: dict[str, str | None] = {}
         """The ETag of each blob as last read or written here; None: it was absent."""
-
-    @property
-    def destination(self) -> str:
-        return f"azure://{self.container}/{self.location}".rstrip("/")
-
-    def _count(self, operation: str) -> None:
-        with self._lock:
-            self.requests[operation] += 1
 
     def _client(self) -> ContainerClient:
         """The storage's own container client, shared by the upload threads (the SDK's
@@ -72,11 +62,6 @@ class AzureRemote:
         with self._lock:
             client: ContainerClient = self._storage.client
         return client
-
-    def _failing_as(self, name: str) -> AbstractContextManager[None]:
-        return failing_as(
-            azure_errors, self.weather, self.container, self.location, name, self.destination
-        )
 
     def _timeout(self) -> dict[str, Any]:
         return {
@@ -87,9 +72,9 @@ class AzureRemote:
 
     @in_rounds
     def read(self, name: str) -> bytes | None:
-        key = join_key(self.location, name)
-        self._count("GET")
-        with self._failing_as(name):
+        key = self.key(name)
+        self.count("GET")
+        with self.failing_as(name):
             try:
                 download = self._client().download_blob(key, decompress=False, **self._timeout())
                 data = download.readall()
@@ -105,30 +90,25 @@ class AzureRemote:
     def listing(self) -> dict[str, Listed]:
         prefix = f"{self.location}/" if self.location else ""
         objects: dict[str, Listed] = {}
-        with self._failing_as("/"):
+        with self.failing_as("/"):
             pages = self._client().list_blobs(name_starts_with=prefix, **self._timeout())
             for page in pages.by_page():
-                self._count("LIST")
+                self.count("LIST")
                 for blob in page:
                     md5 = blob.content_settings.content_md5
                     listed_md5 = bytes(md5).hex() if md5 else None
                     objects[blob.name.removeprefix(prefix)] = Listed(blob.size, listed_md5)
         return objects
 
-    def names(self) -> set[str]:
-        return set(self.listing())
-
-    def confirm(self, files: list[StagedFile], *, workers: int) -> tuple[set[str], list[str]]:
-        """A listed MD5 is the blob's: only blobs listed without one (written in blocks by
-        another tool) are in doubt, and nothing else the service keeps can settle it."""
-        return set(), [f.name for f in files]
+    # confirm() is the base's: a listed MD5 is the blob's, and of a blob listed without one
+    # (written in blocks by another tool) nothing else the service keeps can tell.
 
     @in_rounds
     def delete(self, names: list[str]) -> None:
         for name in names:
-            self._count("DELETE")
-            with self._failing_as(name), contextlib.suppress(ResourceNotFoundError):
-                self._client().delete_blob(join_key(self.location, name), **self._timeout())
+            self.count("DELETE")
+            with self.failing_as(name), contextlib.suppress(ResourceNotFoundError):
+                self._client().delete_blob(self.key(name), **self._timeout())
 
     def write(self, staged: StagedFile) -> None:
         cache = conf.IMMUTABLE_CACHE_CONTROL if staged.immutable else conf.MUTABLE_CACHE_CONTROL
@@ -156,14 +136,14 @@ class AzureRemote:
         cache_control: str | None,
         conditions: dict[str, Any] | None = None,
     ) -> str | None:
-        key = join_key(self.location, name)
+        key = self.key(name)
         settings = self._content_settings(key, cache_control)
         # Kept as the blob's Content-MD5 property, which listings show: what --verify and taking
         # over a container compare.
         settings["content_md5"] = bytearray.fromhex(md5)
         upload: dict[str, Any] = {"overwrite": True, "max_concurrency": 1, **(conditions or {})}
-        self._count("PUT")
-        with self._failing_as(name):
+        self.count("PUT")
+        with self.failing_as(name):
             blob = self._client().get_blob_client(key)
             written = blob.upload_blob(
                 body, content_settings=ContentSettings(**settings), **upload, **self._timeout()

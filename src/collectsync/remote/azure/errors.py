@@ -13,11 +13,10 @@ from azure.core.exceptions import (
 )
 
 from collectsync.errors import ConcurrentUpdate, RemoteError
+from collectsync.remote.base import trouble_of_status
 from collectsync.remote.weather import Trouble
 
 NO_CONNECTION = (ServiceRequestError, ServiceResponseError)
-THROTTLING_STATUSES = {429, 503}
-PASSING_STATUSES = {408, 500, 502, 504}
 CREDENTIALS = (
     "AZURE_CONNECTION_STRING, or AZURE_ACCOUNT_KEY, AZURE_SAS_TOKEN or AZURE_TOKEN_CREDENTIAL"
 )
@@ -27,10 +26,7 @@ def trouble(error: Exception) -> Trouble | None:
     """The kind of passing trouble ``error`` is, if it is one."""
     if isinstance(error, NO_CONNECTION):
         return "connection"
-    status = getattr(error, "status_code", None)
-    if status in THROTTLING_STATUSES:
-        return "throttled"
-    return "transient" if status in PASSING_STATUSES else None
+    return trouble_of_status(getattr(error, "status_code", None))
 
 
 def first_line(error: Exception) -> str:

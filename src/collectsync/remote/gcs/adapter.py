@@ -13,10 +13,8 @@ import contextlib
 import hashlib
 import mimetypes
 import threading
-from collections import Counter
-from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import google_crc32c
 from django.core.exceptions import ImproperlyConfigured
@@ -26,8 +24,8 @@ from requests.adapters import HTTPAdapter
 import collectsync.remote.gcs.errors as gcs_errors
 from collectsync.conf import conf
 from collectsync.files import Listed, StagedFile
-from collectsync.remote.base import failing_as, join_key
-from collectsync.remote.weather import Weather, in_rounds
+from collectsync.remote.base import ErrorMeanings, Remote
+from collectsync.remote.weather import in_rounds
 
 if TYPE_CHECKING:
     from google.cloud.storage import Bucket, Client
@@ -37,32 +35,24 @@ CONNECTIONS = 64
 """Connections the client keeps open: one per upload in flight, whatever --workers says."""
 
 
-class GoogleCloudRemote:
+class GoogleCloudRemote(Remote):
+    scheme = "gs"
+    meanings: ClassVar[ErrorMeanings] = gcs_errors
+
     def __init__(self, storage: GoogleCloudStorage) -> None:
         if not storage.bucket_name:
             raise ImproperlyConfigured(
                 "The staticfiles storage names no Google Cloud Storage bucket; set "
                 "GS_BUCKET_NAME (or the storage's bucket_name option)."
             )
+        super().__init__(storage.bucket_name, storage.location or "")
         self._storage = storage
-        self.bucket_name: str = storage.bucket_name
-        self.location: str = (storage.location or "").strip("/")
-        self.weather = Weather.from_settings(self.destination)
-        self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._client: Client | None = None
         self._generations: dict[str, int | None] = {}
         """The generation of each object as last read or written here; 0: it was absent."""
         self._crc32c: dict[str, str] = {}
         """CRC32C of listed objects that have no MD5 (composite objects)."""
-
-    @property
-    def destination(self) -> str:
-        return f"gs://{self.bucket_name}/{self.location}".rstrip("/")
-
-    def _count(self, operation: str) -> None:
-        with self._lock:
-            self.requests[operation] += 1
 
     def _bucket(self) -> Bucket:
         """The storage's own client, shared by the upload threads (its HTTP session is)."""
@@ -76,21 +66,16 @@ class GoogleCloudRemote:
                 # doesn't need. It checks the cache exists before each use.
                 client._bucket_metadata_cache = None
                 self._client = client
-        return self._client.bucket(self.bucket_name)
-
-    def _failing_as(self, name: str) -> AbstractContextManager[None]:
-        return failing_as(
-            gcs_errors, self.weather, self.bucket_name, self.location, name, self.destination
-        )
+        return self._client.bucket(self.container)
 
     def _timeout(self) -> tuple[float, float]:
         return (conf.CONNECT_TIMEOUT, conf.READ_TIMEOUT)
 
     @in_rounds
     def read(self, name: str) -> bytes | None:
-        key = join_key(self.location, name)
-        self._count("GET")
-        with self._failing_as(name):
+        key = self.key(name)
+        self.count("GET")
+        with self.failing_as(name):
             blob = self._bucket().blob(key)
             try:
                 data: bytes = blob.download_as_bytes(
@@ -106,10 +91,10 @@ class GoogleCloudRemote:
     def listing(self) -> dict[str, Listed]:
         prefix = f"{self.location}/" if self.location else ""
         objects: dict[str, Listed] = {}
-        with self._failing_as("/"):
+        with self.failing_as("/"):
             found = self._bucket().list_blobs(prefix=prefix, retry=None, timeout=self._timeout())
             for page in found.pages:
-                self._count("LIST")
+                self.count("LIST")
                 for blob in page:
                     name = blob.name.removeprefix(prefix)
                     md5 = base64.b64decode(blob.md5_hash).hex() if blob.md5_hash else None
@@ -117,9 +102,6 @@ class GoogleCloudRemote:
                     if md5 is None and blob.crc32c:
                         self._crc32c[name] = blob.crc32c
         return objects
-
-    def names(self) -> set[str]:
-        return set(self.listing())
 
     def confirm(self, files: list[StagedFile], *, workers: int) -> tuple[set[str], list[str]]:
         """A listed MD5 is the object's: only objects listed without one (composite objects)
@@ -131,11 +113,9 @@ class GoogleCloudRemote:
     @in_rounds
     def delete(self, names: list[str]) -> None:
         for name in names:
-            self._count("DELETE")
-            with self._failing_as(name), contextlib.suppress(NotFound):  # gone already
-                self._bucket().delete_blob(
-                    join_key(self.location, name), retry=None, timeout=self._timeout()
-                )
+            self.count("DELETE")
+            with self.failing_as(name), contextlib.suppress(NotFound):  # gone already
+                self._bucket().delete_blob(self.key(name), retry=None, timeout=self._timeout())
 
     def write(self, staged: StagedFile) -> None:
         cache = conf.IMMUTABLE_CACHE_CONTROL if staged.immutable else conf.MUTABLE_CACHE_CONTROL
@@ -157,8 +137,8 @@ class GoogleCloudRemote:
         data: bytes | None = None,
         generation: int | None = None,
     ) -> int | None:
-        key = join_key(self.location, name)
-        with self._failing_as(name):
+        key = self.key(name)
+        with self.failing_as(name):
             blob = self._bucket().blob(key)
         parameters = dict(self._storage.get_object_parameters(key))
         acl = parameters.pop("acl", self._storage.default_acl)
@@ -179,8 +159,8 @@ class GoogleCloudRemote:
             "retry": None,
             "timeout": self._timeout(),
         }
-        self._count("PUT")
-        with self._failing_as(name):
+        self.count("PUT")
+        with self.failing_as(name):
             if path is not None:
                 blob.upload_from_filename(str(path), **upload)
             else:

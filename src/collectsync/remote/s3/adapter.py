@@ -5,8 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
-import threading
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import IO, TYPE_CHECKING, Any
 
@@ -15,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from collectsync.conf import conf
 from collectsync.errors import ConcurrentUpdate, RemoteError
 from collectsync.files import Listed, StagedFile
-from collectsync.remote.base import join_key
+from collectsync.remote.base import Remote
 from collectsync.remote.s3.attempts import AttemptWatcher
 from collectsync.remote.s3.checksums import holds
 from collectsync.remote.s3.config import Clients, for_endpoint, with_retries, write_parameters
@@ -25,7 +23,7 @@ from collectsync.remote.s3.errors import (
     error_code,
     remote_error,
 )
-from collectsync.remote.weather import Weather, in_rounds
+from collectsync.remote.weather import in_rounds
 
 logger = logging.getLogger("collectsync")
 
@@ -35,45 +33,35 @@ if TYPE_CHECKING:
 DELETE_BATCH = 1000  # the most one DeleteObjects request takes
 
 
-class S3Remote:
+class S3Remote(Remote):
+    scheme = "s3"
+
     def __init__(self, storage: S3Storage) -> None:
+        super().__init__(storage.bucket_name, storage.location or "")
         self._storage = storage
-        self.bucket: str = storage.bucket_name
-        self.location: str = (storage.location or "").strip("/")
         config = for_endpoint(with_retries(storage.client_config), storage.endpoint_url)
-        self.weather = Weather.from_settings(self.destination)
         self._watcher = AttemptWatcher(self.weather)
         self._clients = Clients(storage, config, self._watcher.watch)
-        self.requests: Counter[str] = Counter()
-        self._requests_lock = threading.Lock()
         self._etags: dict[str, str | None] = {}
         """The ETag of each object as last read or written here; None: it was absent."""
         self._checksum_mode = True
         """Whether to ask for S3's additional checksums: False once the service refused."""
 
-    def _count(self, operation: str) -> None:
-        with self._requests_lock:
-            self.requests[operation] += 1
-
-    @property
-    def destination(self) -> str:
-        return f"s3://{self.bucket}/{self.location}".rstrip("/")
-
     @in_rounds
     def read(self, name: str) -> bytes | None:
-        key = join_key(self.location, name)
-        self._count("GET")
+        key = self.key(name)
+        self.count("GET")
         try:
             with self._clients.lent() as client:
-                response = client.get_object(Bucket=self.bucket, Key=key)
+                response = client.get_object(Bucket=self.container, Key=key)
                 data: bytes = response["Body"].read()
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in MISSING_OBJECT_CODES:
                 self._etags[name] = None
                 return None
-            raise remote_error(error, self.bucket, key) from error
+            raise remote_error(error, self.container, key) from error
         except BotoCoreError as error:
-            raise remote_error(error, self.bucket, key) from error
+            raise remote_error(error, self.container, key) from error
         self._etags[name] = response["ETag"]
         return data
 
@@ -84,21 +72,18 @@ class S3Remote:
         try:
             with self._clients.lent() as client:
                 pages = client.get_paginator("list_objects_v2").paginate(
-                    Bucket=self.bucket, Prefix=prefix
+                    Bucket=self.container, Prefix=prefix
                 )
                 for page in pages:
-                    self._count("LIST")
+                    self.count("LIST")
                     for item in page.get("Contents", []):
                         etag = item["ETag"].strip('"')
                         # Only a single-part, non-KMS upload has its MD5 as ETag: 32 hex digits.
                         md5 = etag if len(etag) == 32 and "-" not in etag else None
                         objects[item["Key"].removeprefix(prefix)] = Listed(item["Size"], md5)
         except (ClientError, BotoCoreError) as error:
-            raise remote_error(error, self.bucket, prefix or "/") from error
+            raise remote_error(error, self.container, prefix or "/") from error
         return objects
-
-    def names(self) -> set[str]:
-        return set(self.listing())
 
     def confirm(self, files: list[StagedFile], *, workers: int) -> tuple[set[str], list[str]]:
         """Of files whose objects a listing could not vouch for, the names of those holding
@@ -116,12 +101,12 @@ class S3Remote:
 
     @in_rounds
     def _head(self, name: str) -> dict[str, Any] | None:
-        key = join_key(self.location, name)
-        self._count("HEAD")
+        key = self.key(name)
+        self.count("HEAD")
         mode: Any = {"ChecksumMode": "ENABLED"} if self._checksum_mode else {}
         try:
             with self._clients.lent() as client:
-                return dict(client.head_object(Bucket=self.bucket, Key=key, **mode))
+                return dict(client.head_object(Bucket=self.container, Key=key, **mode))
         except ClientError as error:
             code = error_code(error)
             if code in MISSING_OBJECT_CODES:
@@ -129,24 +114,24 @@ class S3Remote:
             if mode and code in {"InvalidArgument", "400", *UNSUPPORTED_CODES}:
                 self._checksum_mode = False  # a service without S3's additional checksums
                 return self._head(name)
-            raise remote_error(error, self.bucket, key) from error
+            raise remote_error(error, self.container, key) from error
         except BotoCoreError as error:
-            raise remote_error(error, self.bucket, key) from error
+            raise remote_error(error, self.container, key) from error
 
     @in_rounds
     def delete(self, names: list[str]) -> None:
         failed: list[str] = []
         for start in range(0, len(names), DELETE_BATCH):
-            keys = [join_key(self.location, name) for name in names[start : start + DELETE_BATCH]]
-            self._count("DELETE")
+            keys = [self.key(name) for name in names[start : start + DELETE_BATCH]]
+            self.count("DELETE")
             try:
                 with self._clients.lent() as client:
                     response = client.delete_objects(
-                        Bucket=self.bucket,
+                        Bucket=self.container,
                         Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
                     )
             except (ClientError, BotoCoreError) as error:
-                raise remote_error(error, self.bucket, keys[0]) from error
+                raise remote_error(error, self.container, keys[0]) from error
             failed += [
                 f"'{error.get('Key')}' ({error.get('Code')})"
                 for error in response.get("Errors", [])
@@ -154,12 +139,12 @@ class S3Remote:
         if failed:
             raise RemoteError(
                 f"{len(failed)} object{'s' if len(failed) != 1 else ''} in bucket "
-                f"'{self.bucket}' could not be deleted, the first {failed[0]}; check the "
+                f"'{self.container}' could not be deleted, the first {failed[0]}; check the "
                 "credentials' s3:DeleteObject permission and rerun."
             )
 
     def write(self, staged: StagedFile) -> None:
-        key = join_key(self.location, staged.name)
+        key = self.key(staged.name)
         cache_control = (
             conf.IMMUTABLE_CACHE_CONTROL if staged.immutable else conf.MUTABLE_CACHE_CONTROL
         )
@@ -168,7 +153,7 @@ class S3Remote:
 
     @in_rounds
     def write_bytes(self, name: str, data: bytes, *, if_unchanged: bool = False) -> None:
-        key = join_key(self.location, name)
+        key = self.key(name)
         conditions: dict[str, str] = {}
         if if_unchanged and name in self._etags:
             etag = self._etags[name]
@@ -178,13 +163,13 @@ class S3Remote:
             etag = self._put(key, data, md5, cache_control=None, conditions=conditions)
         except ClientError as error:
             if not conditions or error_code(error) not in UNSUPPORTED_CODES:
-                raise remote_error(error, self.bucket, key) from error
+                raise remote_error(error, self.container, key) from error
             # Some S3-compatible services reject conditional writes; without them the last
             # index written wins, as on storages other than S3.
             logger.warning(
                 "Bucket '%s' does not support conditional writes (%s); the sync index was "
                 "written unconditionally, so a concurrent deploy may overwrite it.",
-                self.bucket,
+                self.container,
                 error_code(error),
             )
             etag = self._put(key, data, md5, cache_control=None)
@@ -201,11 +186,11 @@ class S3Remote:
         # ContentMD5 makes S3 reject a body that was corrupted on the way.
         content_md5 = base64.b64encode(bytes.fromhex(md5)).decode()
         parameters = write_parameters(self._storage, key, cache_control, md5)
-        self._count("PUT")
+        self.count("PUT")
         try:
             with self._clients.lent() as client:
                 response = client.put_object(
-                    Bucket=self.bucket,
+                    Bucket=self.container,
                     Key=key,
                     Body=body,
                     ContentMD5=content_md5,
@@ -215,18 +200,18 @@ class S3Remote:
         except ClientError as error:
             if error_code(error) in ("PreconditionFailed", "412"):
                 raise ConcurrentUpdate(
-                    f"'{key}' in bucket '{self.bucket}' changed while this deploy ran."
+                    f"'{key}' in bucket '{self.container}' changed while this deploy ran."
                 ) from error
             if conditions and error_code(error) in UNSUPPORTED_CODES:
                 raise  # write_bytes retries without the conditions
             if "ACL" in parameters and error_code(error) in UNSUPPORTED_CODES:
                 raise RemoteError(
-                    f"The S3 service of bucket '{self.bucket}' does not implement ACLs: it "
+                    f"The S3 service of bucket '{self.container}' does not implement ACLs: it "
                     f"refused '{key}' with the ACL '{parameters['ACL']}' ({error_code(error)}); "
                     "set AWS_DEFAULT_ACL = None (or the storage's default_acl) and rerun."
                 ) from error
-            raise remote_error(error, self.bucket, key) from error
+            raise remote_error(error, self.container, key) from error
         except BotoCoreError as error:
-            raise remote_error(error, self.bucket, key) from error
+            raise remote_error(error, self.container, key) from error
         etag: str = response["ETag"]
         return etag
