@@ -25,5 +25,5 @@ MATRIX = {
 def tests(session: nox.Session, django: str) -> None:
     session.install("-e", ".[s3,test]", f"Django=={django}.*")
     # Django's own staticfiles tests, with collectsync's command in place of Django's.
-    session.run("python", "scripts/django_suite.py")
+    session.run("python", "scripts/support/django_suite.py")
     session.run("python", "-m", "pytest", *session.posargs)

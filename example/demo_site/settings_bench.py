@@ -61,7 +61,7 @@ else:
         f"BENCH_TOOL must be stock, collectfasta, collectsync or stage, not {TOOL!r}."
     )
 
-# Google Cloud Storage or Azure Blob instead of S3: their emulators (scripts/bench_cloud.py).
+# Google Cloud Storage or Azure Blob instead of S3: their emulators (scripts/benchmark/cloud.py).
 CLOUD = os.environ.get("BENCH_STORAGE", "s3")
 if CLOUD == "gcs":
     from google.auth.credentials import AnonymousCredentials

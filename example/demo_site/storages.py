@@ -1,5 +1,5 @@
 """Manifest-based storages for Google Cloud Storage and Azure Blob, as docs/settings.md shows
-them; the benchmark deploys to their emulators (scripts/bench_cloud.py)."""
+them; the benchmark deploys to their emulators (scripts/benchmark/cloud.py)."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from collectsync.remote import dispatch as remote
 from collectsync.stage import sources as sources_module
 from collectsync.stage_dir.directory import RECORD_NAME
 from scripts.faults.proxy import Action
-from tests.support.emulated import Emulated, azure_container, google_bucket
+from tests.support.emulated import EMULATORS
 from tests.support.project import (
     INDEX_KEY,
     LOCATION,
@@ -320,11 +320,11 @@ def test_a_concurrent_publisher_is_merged_not_overwritten(project: Project, stag
 
 @pytest.mark.parametrize(
     ("emulator", "generic"),
-    [(google_bucket, False), (azure_container, False), (azure_container, True)],
-    ids=["google", "azure", "any-other-django-storage"],
+    [*((name, False) for name in EMULATORS), ("azure", True)],
+    ids=[*EMULATORS, "any-other-django-storage"],
 )
 def test_publish_to_each_emulated_storage(
-    emulator: Callable[[], object],
+    emulator: str,
     generic: bool,
     static_source: Path,
     settings: SettingsWrapper,
@@ -335,8 +335,7 @@ def test_publish_to_each_emulated_storage(
     if generic:  # written through the storage's public API, as any other Django storage is
         monkeypatch.setattr(remote, "is_instance_of", lambda *_: False)
     settings.STATICFILES_DIRS = [str(static_source)]
-    with emulator() as emulated:  # type: ignore[attr-defined]
-        assert isinstance(emulated, Emulated)
+    with EMULATORS[emulator]() as emulated:
         if generic:
             emulated = emulated.through_storage_api()
         settings.STORAGES = emulated.storages(location="static")

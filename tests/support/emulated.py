@@ -6,7 +6,7 @@ import dataclasses
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -154,6 +154,13 @@ def azure_container() -> Iterator[Emulated]:
         )
     finally:
         container.delete_container()
+
+
+EMULATORS: dict[str, Callable[[], AbstractContextManager[Emulated]]] = {
+    "google": google_bucket,
+    "azure": azure_container,
+}
+"""Every emulated remote, by name: the tests that run on each take them from here."""
 
 
 def assert_requests(counts: dict[str, int], report: Path, expected: dict[str, int]) -> None:

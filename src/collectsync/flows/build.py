@@ -9,6 +9,7 @@ import dataclasses
 import time
 from typing import Any
 
+from collectsync.allocator import limit_allocator
 from collectsync.files import Entry, StagedFile
 from collectsync.flows.staging import Staged, Staging
 from collectsync.index.sync_index import SyncIndex
@@ -83,6 +84,7 @@ class Build:
         """Stage into the directory; its new record, and how many files were staged again
         (None when every file was)."""
         evidence = SyncIndex() if previous is None else as_index(previous)
+        limit_allocator()  # before staging starts its threads
         with self.stage.scratch() as root:
             staged = self.staging.stage(root, inputs, evidence)
             manifest = staged.files.manifest

@@ -14,6 +14,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from collectsync.allocator import limit_allocator
 from collectsync.flows.publishing import Publishing
 from collectsync.flows.staging import Staging
 from collectsync.index.stored import RemoteIndex
@@ -46,6 +47,7 @@ class Deploy:
             return self.publishing.unchanged(record, outcome, started)
         amended = self.publishing.amended(record)
         staging_started = time.monotonic()
+        limit_allocator()  # before staging and the uploads that go with it start threads
         with (
             scratch_dir(keep=self.request.keep_local) as root,
             self.publishing.early_uploads(record) as early,

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from collectsync.allocator import limit_allocator
 from collectsync.errors import StagingError
 from collectsync.files import Provenance, StagedFile, StagedSet
 from collectsync.index.sync_index import SyncIndex
@@ -53,7 +52,6 @@ class Staging:
         self.console = console
         self.collect = collect
         self.manifest_name = manifest_name
-        limit_allocator()  # before staging, and the uploads that go with it, start threads
 
     def read_inputs(self) -> Inputs:
         """Every source listed and read once, and one fingerprint of them with the settings."""

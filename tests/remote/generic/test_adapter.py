@@ -24,9 +24,8 @@ from scripts.faults.proxy import Action, FaultProxy
 from tests.settings import AZURITE_ENDPOINT, GCS_ENDPOINT
 from tests.support.emulated import (
     AZURITE_CONNECTION,
+    EMULATORS,
     Emulated,
-    azure_container,
-    google_bucket,
     stock,
     uploaded,
 )
@@ -42,8 +41,7 @@ def bucket_of(
 ) -> Iterator[Emulated]:
     """A bucket or container, written through collectsync's adapter for it, or (generic)
     through the storage's public API, as any other Django storage is."""
-    bucket = google_bucket() if kind.startswith("google") else azure_container()
-    with bucket as emulated:
+    with EMULATORS[kind.removesuffix("-generic")]() as emulated:
         if kind.endswith("-generic"):
             monkeypatch.setattr(remote, "is_instance_of", lambda *_: False)
             emulated = emulated.through_storage_api()
@@ -52,7 +50,7 @@ def bucket_of(
         yield emulated
 
 
-@pytest.fixture(params=["google", "azure", "google-generic", "azure-generic"])
+@pytest.fixture(params=[*EMULATORS, *(f"{name}-generic" for name in EMULATORS)])
 def emulated(
     request: pytest.FixtureRequest,
     static_source: Path,
@@ -66,7 +64,7 @@ def emulated(
 # Not Azure's storage through its public API: django-storages' AzureStorage.listdir("") lists
 # the whole container by full names, its location included, where Django's Storage contract
 # wants the names under the location. Azure deploys go through collectsync's own adapter.
-@pytest.fixture(params=["google", "azure", "google-generic"])
+@pytest.fixture(params=[*EMULATORS, *(f"{name}-generic" for name in EMULATORS if name != "azure")])
 def listable(
     request: pytest.FixtureRequest,
     static_source: Path,

@@ -3,7 +3,7 @@
 A link to a file must name one that exists; a link to a heading (``page.md#some-heading``) must
 name a heading of that page, slugged as GitHub slugs them. Links to the web are not checked.
 
-Usage: python scripts/check_links.py (from anywhere; exits 1 listing each broken link)
+Usage: python scripts/support/check_links.py (from anywhere; exits 1 listing each broken link)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 HEADING = re.compile(r"^#{1,6}\s+(.*?)\s*#*$")
 FENCE = re.compile(r"^\s*```")

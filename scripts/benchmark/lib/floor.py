@@ -4,7 +4,7 @@ list every source through the finders and md5 each one once. Nothing else.
 Whatever a collectstatic tool does beyond this (a client, a request, the changed files' work)
 is its own cost; the bench compares the no-change and one-file deploys with it.
 
-Usage: python scripts/bench_floor.py path/to/manage.py (settings as for the tools)
+Usage: python scripts/benchmark/lib/floor.py path/to/manage.py (settings as for the tools)
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What the record (the sync index) costs a deploy, at a given number of sources.
 
-A record shaped like the benchmark corpus's (the same mix of kinds as bench_corpus.py: text
+A record shaped like the benchmark corpus's (the same mix of kinds as lib/corpus.py: text
 files compressed to .br and .gz, both under their own and their hashed name; stylesheets
 referring to images), built in memory from one seed. Timed, as a deploy does them:
 
@@ -8,7 +8,7 @@ referring to images), built in memory from one seed. Timed, as a deploy does the
 - one stylesheet edited: read the record and the sources, look up the staged files, record
   the deploy (its sources changed, its old hashed name retired) and write it.
 
-Usage: python -m scripts.bench_record [--sources 20000] [--runs 7]
+Usage: python -m scripts.benchmark.record [--sources 20000] [--runs 7]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from collectsync.files import VARIANT_SUFFIXES, Source, StagedFile
 from collectsync.index.sync_index import SyncIndex
-from scripts.bench_corpus import SHARES
+from scripts.benchmark.lib.corpus import SHARES
 
 COMPRESSED = {"css", "js", "map", "svg"}
 

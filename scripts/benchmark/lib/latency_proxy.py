@@ -6,7 +6,7 @@ doesn't, so a benchmark on bare LocalStack flatters the former. Holding back the
 the server's answer to each burst of client bytes by L ms adds about one round trip to every
 request (two for an upload that waits for ``100 Continue``), without having to parse HTTP.
 
-Usage: python scripts/bench_proxy.py --port P --upstream-port 4566 --latency-ms L
+Usage: python scripts/benchmark/lib/latency_proxy.py --port P --upstream-port 4566 --latency-ms L
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ its ``send``; so the count is taken there, inside the measured process, and writ
 file named by ``BENCH_COUNTS_FILE`` however the process exits. The same hook refuses any request
 that is not for 127.0.0.1, so a misconfigured tool can't reach real AWS.
 
-Usage: python scripts/bench_child.py path/to/manage.py collectstatic --noinput
+Usage: python scripts/benchmark/lib/child.py path/to/manage.py collectstatic --noinput
 """
 
 from __future__ import annotations

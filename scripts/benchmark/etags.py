@@ -4,10 +4,10 @@ services with (scripts/faults/) in front of LocalStack, unchanged for the first 
 that both pay the same proxy.
 
 Each measured deploy is a fresh `manage.py collectstatic` process of the benchmark's corpus
-(scripts/bench_corpus.py), its S3 requests counted inside it (scripts/bench_child.py).
+(lib/corpus.py), its S3 requests counted inside it (lib/child.py).
 
     scripts/localstack start
-    .venv/bin/python -m scripts.bench_etags --files 1000 --runs 3   # bench-results/etags.md
+    .venv/bin/python -m scripts.benchmark.etags --files 1000 --runs 3   # bench-results/etags.md
 """
 
 from __future__ import annotations
@@ -21,8 +21,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from scripts import bench_s3
-from scripts.bench import CHILD, LOCALSTACK, MANAGE, ROOT, Bench, child_env, log, run_timed
+from scripts.benchmark.lib import buckets as bench_s3
+from scripts.benchmark.lib.harness import (
+    CHILD,
+    LOCALSTACK,
+    MANAGE,
+    ROOT,
+    Bench,
+    child_env,
+    log,
+    run_timed,
+)
 from scripts.faults.proxy import FaultProxy, Service
 from scripts.faults.s3_services import KmsEncrypted, Plain
 
@@ -86,7 +95,7 @@ def table(measured: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.N
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python -m scripts.bench_etags")
+    parser = argparse.ArgumentParser(prog="python -m scripts.benchmark.etags")
     parser.add_argument("--files", type=int, default=1000, help="synthetic files (1000)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each deploy (3)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (1)")

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import statistics
 
-from scripts import bench_report
-from scripts.bench_report import Row
+from scripts.benchmark.lib import report as bench_report
+from scripts.benchmark.lib.report import Row
 
 SCENARIO = "incremental-1"
 SCENARIOS = ("warm", SCENARIO)

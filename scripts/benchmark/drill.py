@@ -15,7 +15,7 @@ process sent (retries included), how many the proxy refused (in all, and after t
 10 seconds), the seconds between the last request that got through and the end, and what the
 command's summary says about retries.
 
-Usage (LocalStack running): python -m scripts.drill [--files 1000] [--cut-after 300]
+Usage (LocalStack running): python -m scripts.benchmark.drill [--files 1000] [--cut-after 300]
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from scripts import bench_report, bench_s3
-from scripts.bench import LOCALSTACK, Bench, localstack_version, log, measure
+from scripts.benchmark.lib import buckets as bench_s3
+from scripts.benchmark.lib import report as bench_report
+from scripts.benchmark.lib.harness import LOCALSTACK, Bench, localstack_version, log, measure
 from scripts.faults.proxy import Action, Decide, FaultProxy
 
 RETRIED = re.compile(r"The remote asked to slow down or failed for a moment: [^\n]+")
@@ -140,7 +141,7 @@ def drill(bench: Bench, name: str, make: Drill, yardstick: float | None) -> tupl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m scripts.drill", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m scripts.benchmark.drill", description=__doc__)
     parser.add_argument("--files", type=int, default=1000, help="synthetic files (1000)")
     parser.add_argument("--cut-after", type=int, default=300, help="PUTs before the cut (300)")
     parser.add_argument("--in-flight", type=int, default=6, help="rate limit (6 at once)")

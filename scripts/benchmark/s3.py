@@ -2,159 +2,56 @@
 
 Each measured command is a fresh `manage.py collectstatic --noinput` process, because a deploy is
 one: Django's start-up and any per-process cache belong in the numbers. The counts of S3 requests
-come from inside each process (see bench_child.py), since wall time alone on a local S3 hides
+come from inside each process (see lib/child.py), since wall time alone on a local S3 hides
 what those requests would cost against a real one; `--latency-ms` puts that cost back.
 
 Run it through scripts/bench (which sets up the virtualenv and LocalStack first), or from the
-repository root as `python -m scripts.bench`.
+repository root as `python -m scripts.benchmark.s3`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scripts import bench_corpus, bench_growth, bench_report, bench_s3
-from scripts.bench_corpus import Corpus
-from scripts.bench_report import Baseline, Context, Row, Run
+from scripts.benchmark.lib import buckets as bench_s3
+from scripts.benchmark.lib import corpus as bench_corpus
+from scripts.benchmark.lib import growth as bench_growth
+from scripts.benchmark.lib import report as bench_report
+from scripts.benchmark.lib.corpus import Corpus
+from scripts.benchmark.lib.harness import (
+    FLOOR,
+    LOCALSTACK,
+    LOCATION,
+    MANAGE,
+    ROOT,
+    Bench,
+    child_env,
+    endpoint_for,
+    localstack_version,
+    log,
+    measure,
+    run_timed,
+)
+from scripts.benchmark.lib.report import Baseline, Context, Row, Run
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+    pass
 
-ROOT = Path(__file__).resolve().parent.parent
-MANAGE = ROOT / "example" / "manage.py"
-CHILD = ROOT / "scripts" / "bench_child.py"
-PROXY = ROOT / "scripts" / "bench_proxy.py"
-FLOOR = ROOT / "scripts" / "bench_floor.py"
-LOCALSTACK = "http://127.0.0.1:4566"
 TOOLS = ("stock", "collectfasta", "collectsync")
 SCENARIOS = ("cold", "warm", "incremental-1", "incremental-image", "incremental-5%")
-LOCATION = "static"
 BASELINE_WORKERS = 8
-STDERR_TAIL_LINES = 30
 DESCRIPTION = "Compare collectstatic tools on one corpus against LocalStack S3."
 
 
-@dataclass
-class Bench:
-    args: argparse.Namespace
-    work: Path
-    endpoint: str  # what the tools talk to: LocalStack itself, or the latency proxy
-    s3: S3Client  # straight to LocalStack, for the resets nobody measures
-
-    @property
-    def corpus_root(self) -> Path:
-        return self.work / "corpus"
-
-    def fresh_corpus(self) -> Corpus:
-        return bench_corpus.generate(self.corpus_root, self.args.files, self.args.seed)
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 # --- running one measured process ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Finished:
-    returncode: int
-    seconds: float
-    max_rss_kb: int
-    timed_out: bool
-
-
-def run_timed(cmd: list[str], env: dict[str, str], out: Path, timeout: float) -> Finished:
-    """Run ``cmd`` to the end or the timeout; wall time and peak RSS from os.wait4."""
-    with out.with_suffix(".out").open("wb") as stdout, out.with_suffix(".err").open("wb") as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd, cwd=MANAGE.parent, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=err
-        )
-        killed = threading.Event()
-
-        def kill() -> None:
-            killed.set()
-            proc.send_signal(signal.SIGKILL)
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            timer.cancel()
-        seconds = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: tell Popen so
-    return Finished(proc.returncode, seconds, usage.ru_maxrss, killed.is_set())
-
-
-def first_error_line(stderr: str) -> str:
-    """The exception's first line after a traceback, else Django's CommandError, else the end."""
-    lines = [line for line in stderr.splitlines() if line.strip()]
-    if "Traceback (most recent call last):" in lines:
-        tail = lines[len(lines) - lines[::-1].index("Traceback (most recent call last):") :]
-        message = next((line for line in tail if not line.startswith(" ")), "")
-        if message:
-            return message[:200]
-    command = next((line for line in lines if line.startswith("CommandError")), "")
-    return (command or (lines[-1] if lines else "no output"))[:200]
-
-
-def child_env(bench: Bench, tool: str, bucket: str, counts: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="demo_site.settings_bench",
-        BENCH_TOOL=tool,
-        BENCH_COUNTS_FILE=str(counts),
-        DEMO_BUCKET=bucket,
-        DEMO_LOCATION=LOCATION,
-        DEMO_S3_ENDPOINT=bench.endpoint,
-        DEMO_EXTRA_STATIC_DIRS=str(bench.corpus_root),
-        AWS_EC2_METADATA_DISABLED="true",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-def measure(bench: Bench, tool: str, bucket: str, label: str, extra: dict[str, str]) -> Run:
-    out = bench.work / "logs" / label
-    out.parent.mkdir(parents=True, exist_ok=True)
-    counts = out.with_suffix(".json")
-    counts.unlink(missing_ok=True)
-    env = {**child_env(bench, tool, bucket, counts), **extra}
-    cmd = [sys.executable, str(CHILD), str(MANAGE), "collectstatic", "--noinput"]
-    done = run_timed(cmd, env, out, bench.args.timeout)
-    tally = json.loads(counts.read_text()) if counts.exists() else {}
-    run = Run(
-        seconds=done.seconds,
-        max_rss_kb=done.max_rss_kb,
-        requests=tally.get("requests", {}),
-        bytes_put=tally.get("bytes_put", 0),
-    )
-    if done.timed_out:
-        run.error = f"timed out after {bench.args.timeout:g} s"
-    elif done.returncode != 0:
-        stderr = out.with_suffix(".err").read_text(errors="replace")
-        run.error = f"exit {done.returncode}: {first_error_line(stderr)}"
-        run.stderr_tail = "\n".join(stderr.splitlines()[-STDERR_TAIL_LINES:])
-    return run
 
 
 # --- scenarios ----------------------------------------------------------------------------
@@ -293,58 +190,6 @@ def run_baseline(bench: Bench, staged: Path) -> Baseline:
 
 
 # --- set-up -------------------------------------------------------------------------------
-
-
-def localstack_version() -> str:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"{LOCALSTACK}/_localstack/health", timeout=5) as response:
-            health = json.load(response)
-    except OSError as error:
-        raise SystemExit(f"LocalStack does not answer at {LOCALSTACK}: {error}") from error
-    if health.get("services", {}).get("s3") not in {"available", "running"}:
-        raise SystemExit(f"LocalStack at {LOCALSTACK} has no S3 running: {health}")
-    return str(health.get("version", "unknown"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"the latency proxy exited with status {proc.returncode}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-            return
-        time.sleep(0.1)
-    raise SystemExit(f"the latency proxy did not listen on port {port} within {timeout:g} s")
-
-
-@contextlib.contextmanager
-def endpoint_for(latency_ms: float) -> Iterator[str]:
-    """LocalStack itself, or a proxy in front of it that adds ``latency_ms`` per request."""
-    if latency_ms <= 0:
-        yield LOCALSTACK
-        return
-    port = free_port()
-    cmd = [sys.executable, str(PROXY), "--port", str(port), "--latency-ms", f"{latency_ms:g}"]
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, proc)
-        log(f"Latency proxy: 127.0.0.1:{port} -> 127.0.0.1:4566, +{latency_ms:g} ms")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 def source_counts(bench: Bench) -> dict[str, int]:

@@ -6,7 +6,7 @@ INSTALLED_APPS, so that its collectstatic command is the one every test calls. E
 when a test fails that is not one of DIFFERENCES, collectsync's documented design differences
 from Django's command (docs/how-it-works.md).
 
-    python scripts/django_suite.py      # with the interpreter of the environment to test
+    python scripts/support/django_suite.py      # with the interpreter of the environment to test
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def install_collectsync_first(tests: Path) -> None:
     if INSTALLED_APPS not in text:
         sys.exit(
             f"{settings} no longer lists django.contrib.staticfiles first in INSTALLED_APPS; "
-            "update INSTALLED_APPS in scripts/django_suite.py to match it."
+            "update INSTALLED_APPS in scripts/support/django_suite.py to match it."
         )
     first = INSTALLED_APPS.replace("[\n", '[\n        "collectsync",\n')
     settings.write_text(text.replace(INSTALLED_APPS, first))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import boto3
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUCKET = os.environ.get("DEMO_BUCKET", "collectsync-demo")
 ENDPOINT = os.environ.get("DEMO_S3_ENDPOINT", "http://127.0.0.1:4566")
 

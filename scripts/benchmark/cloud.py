@@ -1,13 +1,13 @@
 """collectsync and collectfasta on Google Cloud Storage (gcp-storage-emulator) and Azure Blob
 (Azurite), and for comparison S3 (LocalStack), on the benchmark's corpus
-(scripts/bench_corpus.py): the first deploy into an empty bucket, nothing changed, one CSS file
+(lib/corpus.py): the first deploy into an empty bucket, nothing changed, one CSS file
 edited, and collectsync taking over the bucket that collectfasta filled.
 
 Each measured deploy is a fresh `manage.py collectstatic` process; its requests are counted
-inside it (scripts/bench_child.py), its wall time and peak RSS taken from outside.
+inside it (scripts/benchmark/lib/child.py), its wall time and peak RSS taken from outside.
 
     scripts/emulators start   # and scripts/localstack start, for --storages s3
-    .venv/bin/python -m scripts.bench_cloud --files 500 --runs 3   # bench-results/cloud.md
+    .venv/bin/python -m scripts.benchmark.cloud --files 500 --runs 3   # bench-results/cloud.md
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from typing import Any
 
 from azure.storage.blob import BlobServiceClient
 
-from scripts import bench_corpus, bench_s3
-from scripts.bench import (
+from scripts.benchmark.lib import buckets as bench_s3
+from scripts.benchmark.lib import corpus as bench_corpus
+from scripts.benchmark.lib.harness import (
     CHILD,
     LOCALSTACK,
     MANAGE,
@@ -142,7 +143,7 @@ def table(measured: dict[str, dict[str, dict[str, list[dict[str, Any]]]]], runs:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python -m scripts.bench_cloud")
+    parser = argparse.ArgumentParser(prog="python -m scripts.benchmark.cloud")
     parser.add_argument("--files", type=int, default=1000, help="synthetic files (1000)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each later deploy (3)")
     parser.add_argument("--storages", default="gcs,azure", help="of gcs,azure,s3 (gcs,azure)")

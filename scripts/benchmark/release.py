@@ -3,11 +3,11 @@ edit, against a full Whitenoise collect of the same sources; `--publish` of that
 an ordinary deploy of the same edit; and both with nothing changed.
 
 Each measured command is a fresh `manage.py collectstatic` process of the benchmark's corpus
-(scripts/bench_corpus.py), its S3 requests counted inside it (scripts/bench_child.py), against
+(lib/corpus.py), its S3 requests counted inside it (lib/child.py), against
 LocalStack at default settings.
 
     scripts/localstack start
-    .venv/bin/python -m scripts.bench_release --files 1865 --runs 3   # bench-results/release.md
+    .venv/bin/python -m scripts.benchmark.release --files 1865 --runs 3   # bench-results/release.md
 """
 
 from __future__ import annotations
@@ -20,8 +20,18 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from scripts import bench_corpus, bench_s3
-from scripts.bench import CHILD, LOCALSTACK, MANAGE, ROOT, Bench, child_env, log, run_timed
+from scripts.benchmark.lib import buckets as bench_s3
+from scripts.benchmark.lib import corpus as bench_corpus
+from scripts.benchmark.lib.harness import (
+    CHILD,
+    LOCALSTACK,
+    MANAGE,
+    ROOT,
+    Bench,
+    child_env,
+    log,
+    run_timed,
+)
 
 DEPLOYED = "collectsync-bench-deployed"
 PUBLISHED = "collectsync-bench-published"
@@ -114,7 +124,7 @@ def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) ->
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python -m scripts.bench_release")
+    parser = argparse.ArgumentParser(prog="python -m scripts.benchmark.release")
     parser.add_argument("--files", type=int, default=1000, help="synthetic files (1000)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each command (3)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (1)")

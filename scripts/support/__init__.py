@@ -1,0 +1,1 @@
+"""The Python behind scripts/demo, scripts/test and scripts/release."""
