@@ -63,6 +63,8 @@ class Finished:
     seconds: float
     max_rss_kb: int
     timed_out: bool
+    cpu_seconds: float
+    """User and system CPU of the process and its threads (not of LocalStack)."""
 
 
 def run_timed(cmd: list[str], env: dict[str, str], out: Path, timeout: float) -> Finished:
@@ -86,7 +88,8 @@ def run_timed(cmd: list[str], env: dict[str, str], out: Path, timeout: float) ->
             timer.cancel()
         seconds = time.perf_counter() - started
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: tell Popen so
-    return Finished(proc.returncode, seconds, usage.ru_maxrss, killed.is_set())
+    cpu = usage.ru_utime + usage.ru_stime
+    return Finished(proc.returncode, seconds, usage.ru_maxrss, killed.is_set(), cpu)
 
 
 def first_error_line(stderr: str) -> str:
@@ -131,6 +134,7 @@ def measure(bench: Bench, tool: str, bucket: str, label: str, extra: dict[str, s
     run = Run(
         seconds=done.seconds,
         max_rss_kb=done.max_rss_kb,
+        cpu_seconds=done.cpu_seconds,
         requests=tally.get("requests", {}),
         bytes_put=tally.get("bytes_put", 0),
     )

@@ -33,6 +33,7 @@ class Run:
     max_rss_kb: int
     requests: dict[str, int]
     bytes_put: int
+    cpu_seconds: float = 0.0  # user + system, of the measured process alone
     error: str = ""  # the first line of what went wrong; empty when the run succeeded
     stderr_tail: str = ""  # the end of a failed run's stderr, for the JSON results
 
@@ -131,14 +132,18 @@ def table_row(row: Row) -> str:
     if row.error:
         failed = sum(1 for run in row.runs if run.error)
         message = f"**failed** ({failed}/{len(row.runs)} runs): {cell(row.error)}"
-        return f"| {row.tool} | {row.scenario} | {message} | | | | | |"
+        return f"| {row.tool} | {row.scenario} | {message} | | | | | | | |"
     wall = statistics.median(run.seconds for run in row.runs)
     each = ", ".join(f"{run.seconds:.1f}" for run in row.runs)
     mid = row.median_run
     rss = max(run.max_rss_kb for run in row.runs) / 1024
+    cpu = statistics.median(run.cpu_seconds for run in row.runs)
+    puts = mid.requests.get("PUT", 0)
+    per_thousand = f"{1000 * mid.cpu_seconds / puts:.2f}" if puts else ""
     return (
         f"| {row.tool} | {row.scenario} | {wall:.2f} | {each} | {format_requests(mid.requests)} "
-        f"| {sum(mid.requests.values())} | {mid.bytes_put / MB:.1f} | {rss:.0f} |"
+        f"| {sum(mid.requests.values())} | {mid.bytes_put / MB:.1f} | {cpu:.2f} | {per_thousand} "
+        f"| {rss:.0f} |"
     )
 
 
@@ -176,8 +181,8 @@ def header(context: Context, root: Path) -> list[str]:
 
 TABLE_HEAD = [
     "| tool | scenario | wall s (median) | each run, s | S3 requests by operation (median run) "
-    "| requests | MB up | peak RSS MB |",
-    "|---|---|---:|---|---|---:|---:|---:|",
+    "| requests | MB up | CPU s (median) | CPU s per 1,000 PUT | peak RSS MB |",
+    "|---|---|---:|---|---|---:|---:|---:|---:|---:|",
 ]
 
 NOTES = [
@@ -187,7 +192,9 @@ NOTES = [
     "**incremental-image** changes an image that several CSS files refer to; **incremental-5%** "
     "changes 5% of the synthetic files (any kind but the large ones) before every run. "
     "Wall time includes Python and Django start-up. LIST is a GET of the bucket; MB up counts "
-    "PUT bodies; peak RSS is the largest of the runs.",
+    "PUT bodies; CPU is the measured process's user and system time (threads included, "
+    "LocalStack's not), the median of the runs, and per 1,000 PUTs that of the median run; "
+    "peak RSS is the largest of the runs.",
     "",
     "What each tool uploads differs: stock and collectfasta write each file and its hashed "
     "copy plus the manifest; collectsync stages with Whitenoise, so it also writes `.gz` and "
