@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
+import shutil
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from django.conf import settings
@@ -77,12 +79,39 @@ class CompressionFilter:
             for name in todo:
                 for suffix in VARIANT_SUFFIXES:
                     unlink_source(root / f"{name}{suffix}")
-            for name, variant in compress_files(todo):
+            twins = same_bytes(todo, described)
+            for name, variant in compress_files(list(twins)):
                 self.made.add(variant)
                 yield name, variant
+                suffix = variant.removeprefix(name)
+                for twin in twins[name]:
+                    shutil.copyfile(root / variant, root / f"{twin}{suffix}")
+                    self.made.add(twin + suffix)
+                    yield twin, twin + suffix
 
         # Whitenoise calls self.compress_files(); an instance attribute takes precedence.
         storage.compress_files = compress_new_files  # type: ignore[attr-defined]
+
+
+def same_bytes(names: list[str], described: Mapping[str, StagedFile]) -> dict[str, list[str]]:
+    """The names to compress, each with the others of the same bytes and extension.
+
+    Whitenoise compresses every original and every hashed copy, and a hashed copy whose
+    source refers to nothing post-processing rewrites has its original's very bytes: most of
+    them do. Gzip (mtime 0) and brotli make the same variants of the same bytes, so each
+    content is compressed once and its variants copied. The extension is part of the key:
+    Whitenoise leaves some extensions uncompressed.
+    """
+    first: dict[tuple[str, str], str] = {}
+    twins: dict[str, list[str]] = {}
+    for name in names:
+        key = (described[name].md5, posixpath.splitext(name)[1])
+        if key in first:
+            twins[first[key]].append(name)
+        else:
+            first[key] = name
+            twins[name] = []
+    return twins
 
 
 def unlink_source(path: Path) -> None:
