@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -35,21 +34,6 @@ if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
 
 
-@contextmanager
-def bucket_of(
-    kind: str, static_source: Path, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Emulated]:
-    """A bucket or container, written through collectsync's adapter for it, or (generic)
-    through the storage's public API, as any other Django storage is."""
-    with EMULATORS[kind.removesuffix("-generic")]() as emulated:
-        if kind.endswith("-generic"):
-            monkeypatch.setattr(remote, "is_instance_of", lambda *_: False)
-            emulated = emulated.through_storage_api()
-        settings.STATICFILES_DIRS = [str(static_source)]
-        settings.STORAGES = emulated.storages(location="static")
-        yield emulated
-
-
 @pytest.fixture(params=[*EMULATORS, *(f"{name}-generic" for name in EMULATORS)])
 def emulated(
     request: pytest.FixtureRequest,
@@ -57,22 +41,15 @@ def emulated(
     settings: SettingsWrapper,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Emulated]:
-    with bucket_of(request.param, static_source, settings, monkeypatch) as emulated:
-        yield emulated
-
-
-# Not Azure's storage through its public API: django-storages' AzureStorage.listdir("") lists
-# the whole container by full names, its location included, where Django's Storage contract
-# wants the names under the location. Azure deploys go through collectsync's own adapter.
-@pytest.fixture(params=[*EMULATORS, *(f"{name}-generic" for name in EMULATORS if name != "azure")])
-def listable(
-    request: pytest.FixtureRequest,
-    static_source: Path,
-    settings: SettingsWrapper,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[Emulated]:
-    """A bucket whose storage lists its names as Django's Storage.listdir() says."""
-    with bucket_of(request.param, static_source, settings, monkeypatch) as emulated:
+    """A bucket or container, written through collectsync's adapter for it, or (generic)
+    through the storage's public API, as any other Django storage is."""
+    kind = str(request.param)
+    with EMULATORS[kind.removesuffix("-generic")]() as emulated:
+        if kind.endswith("-generic"):
+            monkeypatch.setattr(remote, "is_instance_of", lambda *_: False)
+            emulated = emulated.through_storage_api()
+        settings.STATICFILES_DIRS = [str(static_source)]
+        settings.STORAGES = emulated.storages(location="static")
         yield emulated
 
 
@@ -95,8 +72,16 @@ def test_a_deploy_writes_what_stock_whitenoise_would_and_a_rerun_nothing(
     )
 
 
+# Not Azure's storage through its public API: django-storages' AzureStorage.listdir("") lists
+# the whole container by full names, its location included, where Django's Storage contract
+# wants the names under the location. Azure deploys go through collectsync's own adapter.
+@pytest.mark.parametrize(
+    "emulated",
+    [*EMULATORS, *(f"{name}-generic" for name in EMULATORS if name != "azure")],
+    indirect=True,
+)
 def test_one_changed_file_uploads_exactly_its_objects_and_clear_removes_the_old(
-    listable: Emulated, settings: SettingsWrapper, tmp_path: Path, static_source: Path
+    emulated: Emulated, settings: SettingsWrapper, tmp_path: Path, static_source: Path
 ) -> None:
     run_command("--noinput")
     before = stock(settings, tmp_path / "before")
@@ -108,7 +93,7 @@ def test_one_changed_file_uploads_exactly_its_objects_and_clear_removes_the_old(
     changed = {key for key, data in after.items() if before.get(key) != data}
     assert len(changed) == 7  # 3 hashed and 3 unhashed theme.css variants, and the manifest
     assert {f"static/{name}" for name in uploaded(out)} == changed
-    assert listable.keys() == set(after) | {INDEX_KEY}
+    assert emulated.keys() == set(after) | {INDEX_KEY}
     assert "3 stale files deleted; the files of this deploy were kept." in out
 
 
