@@ -77,7 +77,9 @@ def request_log(monkeypatch: pytest.MonkeyPatch) -> RequestLog:
     def send(self: botocore.httpsession.URLLib3Session, request: Any) -> Any:
         path = unquote(urlsplit(request.url).path).lstrip("/")
         bucket, _, key = path.partition("/")
-        log.requests.append((request.method, bucket, key))
+        # A CopyObject is a PUT naming its source: logged as the copy it is.
+        copying = request.method == "PUT" and "x-amz-copy-source" in request.headers
+        log.requests.append(("COPY" if copying else request.method, bucket, key))
         return original_send(self, request)
 
     monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", send)

@@ -37,6 +37,18 @@ class Settings:
         return str(getattr(settings, "COLLECTSYNC_INDEX_NAME", ".collectsync-index.json"))
 
     @property
+    def RELEASE_NAME(self) -> str | None:
+        """What each release record calls the deploy, unless --release-name says."""
+        value = getattr(settings, "COLLECTSYNC_RELEASE_NAME", None)
+        return None if value is None else str(value)
+
+    @property
+    def CLOUDFRONT_DISTRIBUTION(self) -> str | None:
+        """The CloudFront distribution to tell which unhashed paths each release changed."""
+        value = getattr(settings, "COLLECTSYNC_CLOUDFRONT_DISTRIBUTION", None)
+        return None if not value else str(value)
+
+    @property
     def IMMUTABLE_CACHE_CONTROL(self) -> str | None:
         """Cache-Control for hashed names, whose content never changes under the same name."""
         value = getattr(settings, "COLLECTSYNC_IMMUTABLE_CACHE_CONTROL", IMMUTABLE_CACHE_CONTROL)

@@ -50,6 +50,28 @@ OPTIONS: list[tuple[str, dict[str, Any]]] = [
             "finders, no post-processing, no compression.",
         },
     ),
+    (
+        "--release-name",
+        {
+            "metavar": "NAME",
+            "action": "store",
+            "help": "Name this deploy's release (default: COLLECTSYNC_RELEASE_NAME, else the "
+            "commit the CI names).",
+        },
+    ),
+    ("--history", {"help": "List the recorded releases, newest first, and exit."}),
+    (
+        "--rollback",
+        {
+            "metavar": "RELEASE",
+            "nargs": "?",
+            "const": 0,
+            "type": int,
+            "action": "store",
+            "help": "Make release RELEASE (default: the one before the live one) live again, "
+            "by server-side copies: no staging, no uploads.",
+        },
+    ),
     ("--disable-collectsync", {"help": "Run Django's stock collectstatic."}),
     (
         "--workers",
@@ -101,6 +123,11 @@ class Request:
     """Stage into this directory, touching no remote."""
     publish: str | None = None
     """Publish the stage in this directory instead of staging."""
+    release_name: str | None = None
+    """What the release record calls this deploy (--release-name)."""
+    history: bool = False
+    rollback: int | None = None
+    """The release to roll back to; 0: the one before the live one. None: no rollback."""
 
     def full_stage_reason(self) -> str | None:
         flags = [
@@ -132,6 +159,9 @@ def request_from(options: dict[str, Any], ignore_patterns: list[str]) -> Request
         json_report=options["json_report"],
         stage_only=options["stage_only"],
         publish=options["publish"],
+        release_name=options["release_name"] or conf.RELEASE_NAME,
+        history=options["history"],
+        rollback=options["rollback"],
     )
 
 
@@ -139,8 +169,23 @@ REMOTE_ONLY = ["dry_run", "clear", "prune", "verify", "keep_local", "json_report
 """The options that only mean something to a deploy that touches the remote."""
 
 
+NOT_WITH_ROLLBACK = ["stage_only", "publish", "history", "force_sync", "verify", "keep_local"]
+"""What means nothing to a rollback, which stages and uploads nothing."""
+
+
 def refuse_unmeant(options: dict[str, Any]) -> None:
-    """Refuse options that mean nothing together with --stage-only or --publish."""
+    """Refuse options that mean nothing together with --stage-only, --publish, --rollback or
+    --history."""
+    if options["rollback"] is not None:
+        given = next((name for name in NOT_WITH_ROLLBACK if options[name]), None)
+        if given or options["clear"] or options["prune"]:
+            flag = "--" + (given or ("clear" if options["clear"] else "prune")).replace("_", "-")
+            raise DeployError(
+                f"{flag} means nothing with --rollback, which copies an earlier release back "
+                "and stages nothing; leave it out (run --prune with the next deploy)."
+            )
+    if options["history"] and (options["stage_only"] or options["publish"]):
+        raise DeployError("--history only lists the releases; run it without other flags.")
     if options["stage_only"] and options["publish"]:
         raise DeployError(
             "--stage-only and --publish are the two halves of a deploy; run the first where "

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import django
 
+from collectsync.conf import conf
 from collectsync.errors import DeployError
+from collectsync.index.releases import archive_prefix
 from collectsync.remote.weather import Throttling
 from collectsync.sync.plan import Plan
 
@@ -25,8 +27,8 @@ def human_size(size: int) -> str:
     return f"{value:.1f} GB"
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else words or word + 's'}"
 
 
 def conflict_note(conflicts: int) -> str:
@@ -78,7 +80,11 @@ def summary(outcome: Outcome, destination: str, *, dry_run: bool, keep_deploys: 
         return text
     kept = "this deploy" if keep_deploys == 1 else f"the last {keep_deploys} deploys"
     action = "would be deleted" if dry_run else "deleted"
-    count = plural(len(outcome.deleted), "stale file")
+    prefix = archive_prefix(conf.INDEX_NAME)
+    archived = sum(1 for name in outcome.deleted if name.startswith(prefix))
+    count = plural(len(outcome.deleted) - archived, "stale file")
+    if archived:
+        count += f" and {plural(archived, 'archived copy', 'archived copies')}"
     return text + f"\n{count} {action}; the files of {kept} were kept."
 
 

@@ -3,6 +3,7 @@ what it keeps and cleans up, interrupts and failures, cache policies and the JSO
 
 from __future__ import annotations
 
+import hashlib
 import io
 import itertools
 import json
@@ -28,6 +29,7 @@ from scripts.faults.proxy import Action, FaultProxy
 from tests.settings import S3_ENDPOINT
 from tests.support.children import run_child, wait_for
 from tests.support.project import (
+    ARCHIVE,
     INDEX_KEY,
     LOCATION,
     MANIFEST_KEY,
@@ -146,6 +148,8 @@ def test_changing_one_css_file_uploads_exactly_its_variants_manifest_and_index(
     run_command("--noinput")
     old_theme = project.manifest_paths()["css/theme.css"]
     theme = project.source / "css/theme.css"
+    old_theme_bytes = theme.read_bytes()
+    old_manifest_md5 = hashlib.md5(project.read(MANIFEST_KEY)).hexdigest()
     theme.write_text(theme.read_text() + ".changed { color: red; }\n")
     request_log.clear()
 
@@ -159,6 +163,14 @@ def test_changing_one_css_file_uploads_exactly_its_variants_manifest_and_index(
         | {f"{LOCATION}/css/theme.css{v}" for v in variants}
         | {MANIFEST_KEY, INDEX_KEY}
     )
+    # The bytes overwritten, copied aside for a rollback: the unhashed name, its variants,
+    # the manifest, and the index of the release replaced.
+    archive = f"{INDEX_KEY}.releases"
+    old_md5 = hashlib.md5(old_theme_bytes).hexdigest()
+    assert request_log.keys("COPY") == (
+        {f"{archive}/{old_md5}/css/theme.css{v}" for v in variants}
+        | {f"{archive}/{old_manifest_md5}/staticfiles.json", f"{archive}/index/1"}
+    )
     # The previous release's hashed file stays for pages still being served.
     assert f"{LOCATION}/{old_theme}" in project.object_keys()
     assert project.read(f"{LOCATION}/css/theme.css") == theme.read_bytes()
@@ -170,7 +182,9 @@ def test_force_sync_uploads_every_staged_file(project: Project, request_log: Req
 
     out, _ = run_command("--noinput", "--force-sync")
 
-    assert request_log.keys("PUT") == project.object_keys()
+    assert request_log.keys("PUT") == project.keys_outside_archive()
+    # Nothing changed: nothing to keep for a rollback but the index of the release replaced.
+    assert request_log.keys("COPY") == {f"{ARCHIVE}index/1"}
     assert " 0 unchanged" in out
 
 
@@ -289,7 +303,7 @@ def test_write_parameters_of_the_storage_are_used_and_keys_never_renamed(
 
     run_command("--noinput", "--force-sync")
 
-    assert project.object_keys() == keys_after_first
+    assert project.keys_outside_archive() == keys_after_first
     key = f"{LOCATION}/css/theme.css"
     assert project.s3.head_object(Bucket=project.bucket, Key=key)["CacheControl"] == ("max-age=60")
     grants = project.s3.get_object_acl(Bucket=project.bucket, Key=key)["Grants"]

@@ -64,7 +64,8 @@ def published(project: Project) -> dict[str, bytes]:
 def deployed_elsewhere(
     project: Project, request_log: RequestLog
 ) -> tuple[dict[str, bytes], set[str]]:
-    """Deploy from the sources to ELSEWHERE: what is there after, and what was uploaded."""
+    """Deploy from the sources to ELSEWHERE: what is there after (but the sync index and the
+    release archive), and what was uploaded."""
     request_log.clear()
     project.storage_options(location=ELSEWHERE)
     try:
@@ -75,7 +76,7 @@ def deployed_elsewhere(
     tree = {
         key.removeprefix(prefix): project.read(key)
         for key in project.object_keys()
-        if key.startswith(prefix) and key != f"{prefix}.collectsync-index.json"
+        if key.startswith(prefix) and not key.startswith(f"{prefix}.collectsync-index.json")
     }
     return tree, {key.removeprefix(prefix) for key in request_log.keys("PUT")}
 

@@ -135,3 +135,17 @@ def test_a_variant_recorded_by_its_source_is_checked_against_a_listing_by_size()
 
     assert index.verified({"a.css.gz": Listed(20, "9" * 32)}).files == index.files
     assert index.verified({"a.css.gz": Listed(21, "9" * 32)}).files == {}
+
+
+def test_variants_kept_for_the_same_bytes_stay_in_a_deploy_staged_whole() -> None:
+    css = StagedFile("a.css", Path("/a.css"), "1" * 32, 10, variants=(".gz",))
+    gz = StagedFile("a.css.gz", Path("/a.css.gz"), "2" * 32, 5, source_md5="1" * 32)
+    index = SyncIndex().updated([css, gz], None, generation=1)
+    # Staged whole again, the remote's variants kept instead of compressing the same bytes.
+    again = dataclasses.replace(css, variants=None)
+
+    after = index.updated([again], None, generation=2, retiring=None)
+
+    # Still the live deploy's, so --prune keeps them.
+    assert after.files["a.css.gz"].left is None
+    assert after.files["a.css"].variants == (".gz",)

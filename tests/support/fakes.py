@@ -6,7 +6,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 
-from collectsync.errors import ConcurrentUpdate
+from collectsync.errors import ConcurrentUpdate, RemoteError
 from collectsync.files import Listed, StagedFile
 from collectsync.remote.base import Remote
 from collectsync.remote.weather import Weather
@@ -52,6 +52,13 @@ class RecordingRemote(Remote):
     def read(self, name: str) -> bytes | None:
         self.last_read[name] = self.objects.get(name)
         return self.objects.get(name)
+
+    def copy(self, source: str, name: str, *, if_source_unchanged: bool = False) -> None:
+        if source not in self.objects:
+            raise RemoteError(f"'{source}' is missing")
+        with self._lock:
+            self.objects[name] = self.objects[source]
+            self.events.append(f"copy {source} {name}")
 
     def write(self, staged: StagedFile) -> None:
         self.write_bytes(staged.name, staged.path.read_bytes())

@@ -28,6 +28,8 @@ S3_CREDENTIALS = {"access_key": "test", "secret_key": "test", "region_name": "us
 LOCATION = "static"
 INDEX_KEY = f"{LOCATION}/.collectsync-index.json"
 MANIFEST_KEY = f"{LOCATION}/staticfiles.json"
+ARCHIVE = f"{INDEX_KEY}.releases/"
+"""Where the bytes a release overwrote are kept for a rollback."""
 WHITENOISE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
 
 
@@ -98,6 +100,10 @@ class Project:
     def object_keys(self) -> set[str]:
         return bucket_keys(self.s3, self.bucket)
 
+    def keys_outside_archive(self) -> set[str]:
+        """The bucket's keys but the release archive's."""
+        return {key for key in self.object_keys() if not key.startswith(ARCHIVE)}
+
     def read(self, key: str) -> bytes:
         return read_object(self.s3, self.bucket, key)
 
@@ -110,11 +116,12 @@ class Project:
 
 
 def remote_tree(project: Project) -> dict[str, bytes]:
-    """The bucket's objects under the location, by name, without the sync index."""
+    """The bucket's objects under the location, by name, without the sync index and the
+    release archive."""
     prefix = f"{LOCATION}/"
     return {
         key.removeprefix(prefix): project.read(key)
-        for key in project.object_keys()
+        for key in project.keys_outside_archive()
         if key != INDEX_KEY
     }
 

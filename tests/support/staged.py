@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from collectsync.files import Provenance, StagedFile, StagedSet
-from collectsync.index.stored import Target
+from collectsync.files import Entry, Provenance, StagedFile, StagedSet
+from collectsync.index.releases import Stamp
+from collectsync.index.stored import RemoteIndex, Target
 from collectsync.index.sync_index import SyncIndex
 from collectsync.stage.inventory import describe
 from collectsync.sync.apply import apply_plan
@@ -30,16 +31,19 @@ def deploy(
     workers: int = 1,
     on_uploaded: Callable[[StagedFile], None] = lambda f: None,
     warn: Callable[[str], None] = unexpected,
+    read_as: Entry | None = None,
 ) -> SyncIndex:
-    return apply_plan(
+    applied = apply_plan(
         plan,
-        index,
+        RemoteIndex(index, read_as=read_as),
         target,
         made=Provenance(fingerprint, None, None, None, None),
+        stamp=Stamp("test", None, "host", "0"),
         workers=workers,
         on_uploaded=on_uploaded,
         warn=warn,
     )
+    return applied.live
 
 
 def staged_set(root: Path, names: list[str]) -> StagedSet:

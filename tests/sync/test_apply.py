@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from collectsync.index.releases import Release
 from collectsync.index.stored import Target, with_partial_index
 from collectsync.index.sync_index import SyncIndex
 from collectsync.sync.apply import UploadFailed
@@ -15,6 +16,8 @@ from collectsync.sync.plan import make_plan
 from tests.support.fakes import RecordingRemote
 from tests.support.staged import deploy, staged_set
 from tests.support.staged import staged as staged_file
+
+RELEASE_1 = Release(1, "2026-12-06T00:00:00Z", "0.3.0", "host", None, None)
 
 
 def test_content_first_then_manifest_then_index(tmp_path: Path) -> None:
@@ -125,17 +128,21 @@ def test_stale_variants_are_deleted_after_new_files_and_before_changed_ones(
     staged = staged_set(tmp_path, ["big.css", "new.css"])
     old = dataclasses.replace(staged.files[0], md5="0" * 32, variants=(".gz",))
     old_gz = dataclasses.replace(staged_file("big.css.gz"), source_md5="0" * 32)
-    index = SyncIndex(generation=1).updated([old, old_gz], None)
+    index = SyncIndex(generation=1, releases=(RELEASE_1,)).updated([old, old_gz], None)
     remote = RecordingRemote()
-    remote.objects["big.css.gz"] = b"old bytes, compressed"
+    remote.objects.update({"big.css": b"old bytes", "big.css.gz": b"old bytes, compressed"})
     written = deploy(
         make_plan(staged, index, force=False),
         index,
         Target(remote, "index.json", remote, "staticfiles.json"),
     )
 
+    archive = "index.json.releases/" + "0" * 32
     assert remote.events == [
         "write new.css",
+        # The bytes about to be overwritten or deleted, kept for a rollback.
+        f"copy big.css {archive}/big.css",
+        f"copy big.css.gz {archive}/big.css.gz",
         "delete big.css.gz",
         "write big.css",
         "write staticfiles.json",
@@ -152,14 +159,16 @@ def test_a_failure_after_deleting_stale_variants_records_that_they_are_gone(
     staged = staged_set(tmp_path, ["big.css"])
     old = dataclasses.replace(staged.files[0], md5="0" * 32, variants=(".gz",))
     old_gz = dataclasses.replace(staged_file("big.css.gz"), source_md5="0" * 32)
-    index = SyncIndex(generation=1).updated([old, old_gz], None)
+    index = SyncIndex(generation=1, releases=(RELEASE_1,)).updated([old, old_gz], None)
     remote = RecordingRemote(failing={"big.css"})
-    remote.objects["big.css.gz"] = b"old bytes, compressed"
+    remote.objects.update({"big.css": b"old bytes", "big.css.gz": b"old bytes, compressed"})
 
     with pytest.raises(UploadFailed):
         deploy(make_plan(staged, index, force=False), index, Target(remote, "index.json"))
 
     assert "big.css.gz" not in remote.objects
     rerun = with_partial_index(Target(remote, "index.json"), index)
-    assert set(rerun.files) == {"big.css"}
+    # And the copies kept for a rollback, so that the rerun knows them.
+    archive = "index.json.releases/" + "0" * 32
+    assert set(rerun.files) == {"big.css", f"{archive}/big.css", f"{archive}/big.css.gz"}
     assert rerun.files["big.css"].md5 == "0" * 32

@@ -12,6 +12,7 @@ from collectsync.files import Entry
 from collectsync.index.sync_index import SyncIndex
 from collectsync.sync.prune import plan_pruning
 from tests.support.project import (
+    ARCHIVE,
     CSS_RULES,
     INDEX_KEY,
     LOCATION,
@@ -95,15 +96,20 @@ def test_prune_deletes_what_only_older_deploys_had_after_the_manifest_is_live(
 
     stale = trees[0] - trees[1] - trees[2]
     assert len(stale) == 3  # theme.css's first hashed name and its .gz and .br
-    assert project.object_keys() == trees[1] | trees[2] | {INDEX_KEY}
+    assert project.keys_outside_archive() == trees[1] | trees[2] | {INDEX_KEY}
     assert without_time(out).endswith(
-        "\n3 stale files deleted; the files of the last 2 deploys were kept.\n"
+        "\n3 stale files and 5 archived copies deleted; the files of the last 2 deploys "
+        "were kept.\n"
     )
+    # Release 1's copies went with it (theme.css, its variants, the manifest, the index);
+    # release 2's stay for a rollback.
+    assert f"{ARCHIVE}index/1" not in project.object_keys()
+    assert f"{ARCHIVE}index/2" in project.object_keys()
     deletion = methods.index(("POST", ""))
     assert deletion == len(methods) - 1
     assert methods.index(("PUT", MANIFEST_KEY)) < deletion
     assert ("PUT", INDEX_KEY) in methods[deletion - 2 : deletion]
-    assert json.loads(report.read_text())["deleted_files"] == 3
+    assert json.loads(report.read_text())["deleted_files"] == 8
 
 
 def test_clear_uploads_then_deletes_everything_this_deploy_does_not_have(
@@ -116,8 +122,8 @@ def test_clear_uploads_then_deletes_everything_this_deploy_does_not_have(
     out, _ = run_command("--noinput", "--clear")
 
     # The unchanged stylesheets' .gz and .br were not made again, yet belong to this deploy.
-    assert project.object_keys() == tree_keys(settings, tmp_path / "now") | {INDEX_KEY}
-    assert "4 stale files deleted; the files of this deploy were kept." in out
+    assert project.keys_outside_archive() == tree_keys(settings, tmp_path / "now") | {INDEX_KEY}
+    assert "4 stale files and 5 archived copies deleted; the files of this deploy were kept." in out
 
 
 def test_prune_with_nothing_changed_still_prunes(
@@ -130,7 +136,10 @@ def test_prune_with_nothing_changed_still_prunes(
     methods = [(method, key) for method, _, key in request_log.requests]
 
     assert "Nothing changed since the last deploy" in out
-    assert "3 stale files deleted; the files of the last 2 deploys were kept." in out
+    assert (
+        "3 stale files and 5 archived copies deleted; the files of the last 2 deploys were kept."
+        in out
+    )
     assert methods == [
         ("GET", INDEX_KEY),
         ("GET", f"{INDEX_KEY}.partial"),
@@ -138,7 +147,7 @@ def test_prune_with_nothing_changed_still_prunes(
         ("PUT", INDEX_KEY),
         ("POST", ""),  # DeleteObjects
     ]
-    assert project.object_keys() == trees[1] | trees[2] | {INDEX_KEY}
+    assert project.keys_outside_archive() == trees[1] | trees[2] | {INDEX_KEY}
 
 
 def test_a_dry_run_lists_what_would_be_deleted_and_deletes_nothing(project: Project) -> None:
@@ -169,7 +178,7 @@ def test_keep_deploys_setting_sets_how_many_deploys_prune_keeps(
 
     run_command("--noinput", "--prune")
 
-    assert project.object_keys() == tree_keys(settings, tmp_path / "now") | {INDEX_KEY}
+    assert project.keys_outside_archive() == tree_keys(settings, tmp_path / "now") | {INDEX_KEY}
 
 
 def test_the_prompt_warns_that_older_files_will_be_deleted(

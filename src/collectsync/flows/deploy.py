@@ -60,7 +60,7 @@ class Deploy:
             )
             if self.request.keep_local:
                 self.console.log(f"Staged files kept in '{root}'.", level=0)
-            published = self.publishing.apply(plan, amended.index, staged.made)
+            published = self.publishing.apply(plan, amended, staged.made)
         outcome.seconds["staging"] = published.since - staging_started
         return self.publishing.finish(published, outcome, started)
 

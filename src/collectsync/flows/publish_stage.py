@@ -67,7 +67,7 @@ class PublishStage:
         # Only what is uploaded must hold the bytes the build staged: the rest is not read.
         self.stage.check(built, hashing=[file.name for file in plan.uploads])
         made = dataclasses.replace(made, sources=changes_to(record.index, made.sources))
-        published = self.publishing.apply(plan, record.index, made)
+        published = self.publishing.apply(plan, record, made)
         return self.publishing.finish(published, outcome, started)
 
     def read_stage_and_index(self) -> tuple[BuildRecord, RemoteIndex]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from collectsync.conf import conf
 from collectsync.files import Provenance, StagedFile, StagedSet
+from collectsync.index.releases import Stamp
 from collectsync.index.stored import (
     RemoteIndex,
     Target,
@@ -40,6 +41,8 @@ class Published:
     """The sync index as it now is (or, in a dry run, would be)."""
     since: float
     """When uploading started, planning done (time.monotonic())."""
+    overwritten: list[str]
+    """The names whose bytes changed or went away."""
 
 
 class Publishing:
@@ -130,9 +133,10 @@ class Publishing:
             unverifiable=unverifiable,
         )
 
-    def apply(self, plan: Plan, index: SyncIndex, made: Provenance) -> Published:
+    def apply(self, plan: Plan, record: RemoteIndex, made: Provenance) -> Published:
         """Upload the plan, switch the manifest and write the index; in a dry run, say what
         that would do."""
+        index = record.index
         since = time.monotonic()
         if self.request.dry_run:
             for line in plan_lines(plan):
@@ -143,22 +147,23 @@ class Publishing:
                 generation=index.generation + 1,
                 retiring=plan.retiring,
             )
-            return Published(plan, live, since)
+            return Published(plan, live, since, [])
         with self.console.progress.bar("Uploading", total=len(plan.uploads)) as bar:
             for staged in plan.early:
                 self.uploaded(bar, staged)
-            live = apply_plan(
+            applied = apply_plan(
                 plan,
-                index,
+                record,
                 self.target,
                 made=made,
+                stamp=Stamp.here(self.request.release_name),
                 workers=self.request.workers,
                 on_uploaded=lambda staged: self.uploaded(bar, staged),
                 warn=self.console.warn,
             )
         for name in plan.stale_variants:
             self.console.log(f"Deleted '{name}'", level=2)
-        return Published(plan, live, since)
+        return Published(plan, applied.live, since, applied.overwritten)
 
     def uploaded(self, bar: Bar, staged: StagedFile) -> None:
         bar.tick(self.target.content.weather.note())

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from collectsync.errors import ConcurrentUpdate, DeployError, RemoteError
 from collectsync.files import Entry, Listed, StagedFile, StagedSet
+from collectsync.index.releases import archive_prefix
 from collectsync.index.sync_index import SyncIndex
 from collectsync.index.wire import CorruptIndex
 from collectsync.remote.base import Remote
@@ -42,8 +44,12 @@ class Target:
     def own_names(self) -> set[str]:
         return {self.index_name, self.partial_name}
 
+    def is_own(self, name: str) -> bool:
+        """Whether collectsync keeps ``name``: the index, its partial record, the archive."""
+        return name in self.own_names or name.startswith(archive_prefix(self.index_name))
+
     def refuse_own_names(self, names: Iterable[str]) -> None:
-        reserved = self.own_names.intersection(names)
+        reserved = {name for name in names if self.is_own(name)}
         if reserved:
             raise DeployError(
                 f"A static file is named '{sorted(reserved)[0]}', which collectsync uses "
@@ -56,6 +62,8 @@ class RemoteIndex:
     index: SyncIndex
     listing: dict[str, Listed] | None = None
     """The listing the index was rebuilt from or checked against, if it was."""
+    read_as: Entry | None = None
+    """The md5 and size of the index as read, if there was one."""
 
     def is_new(self, name: str) -> bool:
         """Whether the remote has nothing under ``name``, as far as the record can tell."""
@@ -73,6 +81,7 @@ def read_index(
 ) -> RemoteIndex:
     """The remote record; rebuilt from a listing when missing or unusable, checked if asked."""
     data = target.content.read(target.index_name)
+    read_as = None if data is None else Entry(hashlib.md5(data).hexdigest(), len(data))
     index = None
     if data is not None:
         try:
@@ -83,23 +92,36 @@ def read_index(
                 f"unusable ({error}); it will be rebuilt."
             )
     if index is not None and not verify:
-        return RemoteIndex(index)
+        return RemoteIndex(index, read_as=read_as)
     listing = target.content.listing()
     if listing is None:
-        return RemoteIndex(index or SyncIndex())
+        return RemoteIndex(index or SyncIndex(), read_as=read_as if index else None)
     if index is not None:
-        return RemoteIndex(index.verified(listing), listing)
+        return RemoteIndex(index.verified(listing), listing, read_as)
     same_remote = target.manifest is target.content
-    own_names = {target.index_name, target.partial_name}
-    rebuilt = SyncIndex.from_listing(
-        listing, target.manifest_name if same_remote else None, own_names
-    )
+    own_names = {name for name in listing if target.is_own(name)}
+    rebuilt = from_listing(listing, target.manifest_name if same_remote else None, own_names)
     if listing:
         inform(
             f"No usable sync index in {target.content.destination}: compared the staged "
             f"files with a listing of its {len(listing)} objects instead."
         )
     return RemoteIndex(rebuilt, listing)
+
+
+def from_listing(
+    listing: dict[str, Listed], manifest_name: str | None, own_names: set[str]
+) -> SyncIndex:
+    """A record rebuilt from what is remote, for buckets without a usable index."""
+    files = {
+        name: Entry(listed.md5, listed.size)
+        for name, listed in listing.items()
+        if listed.md5 is not None and name not in own_names and name != manifest_name
+    }
+    manifest = listing.get(manifest_name) if manifest_name else None
+    if manifest is None or manifest.md5 is None:
+        return SyncIndex(files)
+    return SyncIndex(files, manifest_name, Entry(manifest.md5, manifest.size))
 
 
 def confirmed(

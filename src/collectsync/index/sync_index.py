@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from collectsync.files import VARIANT_SUFFIXES, Entry, Listed, Source, StagedFile
 from collectsync.index.recorded_files import Files
 from collectsync.index.recorded_sources import RecordedSources
+from collectsync.index.releases import Release, merged
 from collectsync.index.wire import decode, encode
 
 
@@ -32,6 +33,9 @@ class SyncIndex:
     them: what lets a deploy stage only what changed (see recorded_sources.py)."""
     code: dict[str, tuple[str, str]] | None = None
     """The code that shaped the output, part by part: (label, digest) (see code_identity.py)."""
+    releases: tuple[Release, ...] = ()
+    """The last releases, oldest first; the newest is live if its number is the generation
+    (see releases.py)."""
     amended: bool = field(default=False, compare=False)
     """Whether a failed deploy's record, or an earlier collectsync, may have left files as no
     source made them: then they are checked against the sources."""
@@ -56,21 +60,6 @@ class SyncIndex:
     def live_count(self) -> int:
         """How many files the deploy that wrote this record has."""
         return self.chunked.live
-
-    @classmethod
-    def from_listing(
-        cls, listing: dict[str, Listed], manifest_name: str | None, own_names: set[str]
-    ) -> SyncIndex:
-        """A record rebuilt from what is remote, for buckets without a usable index."""
-        files = {
-            name: Entry(listed.md5, listed.size)
-            for name, listed in listing.items()
-            if listed.md5 is not None and name not in own_names and name != manifest_name
-        }
-        manifest = listing.get(manifest_name) if manifest_name else None
-        if manifest is None or manifest.md5 is None:
-            return cls(files)
-        return cls(files, manifest_name, Entry(manifest.md5, manifest.size))
 
     def verified(self, listing: dict[str, Listed]) -> SyncIndex:
         """This index without the entries the listing contradicts (deleted or altered)."""
@@ -131,6 +120,7 @@ class SyncIndex:
             fingerprint=None,
             compressor=self.compressor if self.compressor == theirs.compressor else None,
             generation=generation,
+            releases=merged(theirs.releases, self.releases, generation),
         )  # and no sources: which deploy's staging they describe is unknown
 
     def knows_nothing_of(self, name: str) -> bool:
@@ -197,6 +187,7 @@ class SyncIndex:
         generation = self.generation if generation is None else generation
         files = self.files
         put: dict[str, Entry] = {}
+        carried: set[str] = set()
 
         def left(name: str) -> int | None:
             if finished:
@@ -211,6 +202,7 @@ class SyncIndex:
                 variants = old.variants  # not compressed this time: what was made before stays
                 for variant_name in [staged.name + suffix for suffix in variants or ()]:
                     variant, kept = files.get(variant_name), left(variant_name)
+                    carried.add(variant_name)  # this deploy has it: not retiring
                     if variant is not None and variant.left != kept:
                         put[variant_name] = dataclasses.replace(variant, left=kept)
             put[staged.name] = Entry.of(staged, variants, left(staged.name))
@@ -218,15 +210,29 @@ class SyncIndex:
             retiring = [name for name, entry in files.items() if entry.left is None]
         for name in retiring:
             entry = files.get(name)
-            if entry is not None and entry.left is None and name not in put:
+            if entry is not None and entry.left is None and name not in put and name not in carried:
                 put[name] = dataclasses.replace(entry, left=generation)
         written = (self.manifest_name, self.manifest)
         if manifest is not None:
             written = (manifest.name, Entry(manifest.md5, manifest.size))
         changed = self.chunked.changed(put)
         return SyncIndex(
-            changed, *written, fingerprint, compressor, generation, settings, sources, code
+            changed,
+            *written,
+            fingerprint,
+            compressor,
+            generation,
+            settings,
+            sources,
+            code,
+            self.releases,
         )
+
+    @property
+    def live_release(self) -> Release | None:
+        """The release this index describes, if it was recorded."""
+        last = self.releases[-1] if self.releases else None
+        return last if last is not None and last.number == self.generation else None
 
     def without(self, names: Iterable[str]) -> SyncIndex:
         return dataclasses.replace(self, files=self.chunked.changed({}, drop=names))

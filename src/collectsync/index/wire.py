@@ -19,6 +19,7 @@ from collectsync.files import Entry, Source
 from collectsync.index.chunks import DAMAGE, GZIP_LEVEL, Chunk, CorruptIndex
 from collectsync.index.recorded_files import Files
 from collectsync.index.recorded_sources import RecordedSources, unpack_changes
+from collectsync.index.releases import Release
 
 FORMAT = "collectsync-index"
 VERSION = 3
@@ -37,6 +38,7 @@ def encode(
     settings: str | None,
     sources: Mapping[str, Source] | None,
     code: Mapping[str, tuple[str, str]] | None,
+    releases: tuple[Release, ...] = (),
 ) -> bytes:
     recorded = None if sources is None else RecordedSources.of(sources)
     sources_members = (b"", b"") if recorded is None else recorded.packed_members()
@@ -52,6 +54,7 @@ def encode(
         "generation": generation,
         "settings": settings,
         "code": None if code is None else {name: list(part) for name, part in code.items()},
+        "releases": [release.to_json() for release in releases],
         "sources": None if recorded is None else [len(member) for member in sources_members],
         "chunks": [
             [len(chunk.packed or b""), chunk.count, chunk.live, int(chunk.leans)]
@@ -132,6 +135,8 @@ def scalars(head: dict[str, Any]) -> dict[str, Any]:
         "generation": int(head["generation"]),
         "settings": texts[2],
         "code": code,
+        # absent from records before 0.3
+        "releases": tuple(Release.from_json(r) for r in head.get("releases") or ()),
     }
 
 

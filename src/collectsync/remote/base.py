@@ -82,6 +82,13 @@ class Remote:
         writes write unconditionally."""
         raise NotImplementedError
 
+    def copy(self, source: str, name: str, *, if_source_unchanged: bool = False) -> None:
+        """Copy the object ``source`` to ``name`` inside the remote, its content type and
+        cache policy with it, without the bytes passing through this machine; with
+        ``if_source_unchanged``, only if ``source`` is as this remote last read it, else raise
+        ConcurrentUpdate. Raise RemoteError when ``source`` is missing."""
+        raise NotImplementedError
+
     def listing(self) -> dict[str, Listed] | None:
         """Every object under the location by name, or None if this remote can't list."""
         raise NotImplementedError

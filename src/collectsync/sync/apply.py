@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from collectsync.errors import ConnectionLost, DeployError, RemoteError
-from collectsync.files import Provenance, StagedFile
-from collectsync.index.stored import Target, save_partial_index, write_index
+from collectsync.files import Entry, Provenance, StagedFile
+from collectsync.index.releases import Stamp, appended
+from collectsync.index.stored import RemoteIndex, Target, save_partial_index, write_index
 from collectsync.index.sync_index import SyncIndex
 from collectsync.interrupts import checkpoint
+from collectsync.sync.archive import archive_index, copy_all, plan_archiving
 from collectsync.sync.plan import Plan
 from collectsync.sync.upload import REFUSALS_BEFORE_STOP, Failure, upload_parallel
 
@@ -37,33 +41,55 @@ class UploadFailed(DeployError):
         )
 
 
+@dataclass(frozen=True)
+class Applied:
+    live: SyncIndex
+    """The index as written: the new release's, or the one read if nothing changed."""
+    overwritten: list[str]
+    """The names whose bytes changed or went away (unhashed names, their variants and the
+    manifest): what a CDN may still serve the old bytes of."""
+
+
 def apply_plan(
     plan: Plan,
-    index: SyncIndex,
+    record: RemoteIndex,
     target: Target,
     *,
     made: Provenance,
+    stamp: Stamp,
     workers: int,
     on_uploaded: Callable[[StagedFile], None],
     warn: Callable[[str], None],
-) -> SyncIndex:
+) -> Applied:
     """Upload what the plan says; the manifest only once all content is remote."""
+    index = record.index
+    number = index.generation + 1
     uploaded: list[StagedFile] = []
 
-    def record(staged: StagedFile) -> None:
+    def note(staged: StagedFile) -> None:
         uploaded.append(staged)
         on_uploaded(staged)
 
     deleted: list[str] = []
 
     def upload(batch: list[StagedFile]) -> None:
-        failures = upload_parallel(batch, target.content, workers=workers, on_uploaded=record)
+        failures = upload_parallel(batch, target.content, workers=workers, on_uploaded=note)
         if failures:
             save_partial_index(target, index, uploaded, deleted, compressor=made.compressor)
             raise UploadFailed(failures)
 
     # New keys first: if one fails, no key the index describes has been overwritten yet.
     upload(plan.new)
+    # Only a recorded release can be rolled back to: without one, nothing needs the old bytes.
+    current = overwritten(plan, index, target, made.compressor) if index.live_release else {}
+    archiving = plan_archiving(index, current, target.index_name, number)
+    try:
+        copy_all(target.content, archiving.copies, workers=workers)
+    except RemoteError:
+        save_partial_index(target, index, uploaded, compressor=made.compressor)
+        raise
+    if archiving.entries:  # in any partial record from here on, too
+        index = dataclasses.replace(index, files=index.chunked.changed(archiving.entries))
     # Stale variants go before the names they belong to are overwritten, so that a variant
     # never holds other bytes than its name; a failure in between leaves a name without it.
     if plan.stale_variants:
@@ -97,5 +123,57 @@ def apply_plan(
     # A run that changes nothing about the record (e.g. --verify finding all in place) is not
     # a new deploy: counting it would make --prune drop the files of a release still running.
     if not plan.uploads and updated(index.generation) == index:
-        return index
-    return write_index(target, updated(index.generation + 1), warn)
+        return Applied(index, [])
+    if not plan.uploads and not deleted and updated(index.generation) == described(index, made):
+        # The same files from other inputs (a new setting, say): the record learns of them,
+        # but nothing served changed, so it is no new release.
+        return Applied(write_index(target, updated(index.generation), warn), [])
+    archived = archive_index(target, index, record.read_as)
+    new = updated(number)
+    release = stamp.release(
+        number,
+        new.manifest,
+        uploaded=len(plan.uploads),
+        unchanged=len(plan.unchanged),
+        deleted=len(deleted),
+        copied=len(archiving.copies) + len(archived),
+    )
+    new = dataclasses.replace(
+        new,
+        files=new.chunked.changed(archived),
+        releases=appended(index.releases, release),
+    )
+    return Applied(write_index(target, new, warn), archiving.names)
+
+
+def overwritten(
+    plan: Plan, index: SyncIndex, target: Target, compressor: str | None
+) -> dict[str, Entry]:
+    """What the plan overwrites or deletes whose bytes the index knows: the unhashed names
+    whose content changes, their stale variants, and the manifest."""
+    names = [f.name for f in plan.changed if not f.immutable and not index.holds(f, compressor)]
+    current = {
+        name: entry for name in names + plan.stale_variants if (entry := index.files.get(name))
+    }
+    manifest, old = plan.manifest, index.manifest
+    if (
+        manifest is not None
+        and old is not None
+        and target.manifest is target.content
+        and index.manifest_name == manifest.name
+        and not index.holds_manifest(manifest)
+    ):
+        current[manifest.name] = old
+    return current
+
+
+def described(index: SyncIndex, made: Provenance) -> SyncIndex:
+    """``index`` as if ``made`` had made the files it records."""
+    return dataclasses.replace(
+        index,
+        fingerprint=made.fingerprint,
+        compressor=made.compressor,
+        settings=made.settings,
+        code=made.code,
+        sources=made.sources,
+    )

@@ -11,9 +11,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from collectsync.conf import conf
 from collectsync.errors import DeployError
-from collectsync.flows.build import Build
-from collectsync.flows.deploy import Deploy
-from collectsync.flows.publish_stage import PublishStage
+from collectsync.flows.choice import Flow, Writing, flow_for
 from collectsync.interrupts import interrupts_noted
 from collectsync.options import Request, add_options, request_from
 from collectsync.progress import Bar, Progress
@@ -77,17 +75,12 @@ class Command(collectstatic.Command):
             ) from error
         return text if self.verbosity >= 1 else None
 
-    def flow(self, request: Request, backend: dict[str, Any]) -> Build | Deploy | PublishStage:
-        """The build, the publish or the whole deploy that ``request`` asks for."""
-        if request.stage_only:
-            return Build(request.stage_only, backend, request, self, self.collect_into)
-        if request.publish:
-            deploy: Deploy | PublishStage = PublishStage(request.publish, backend, request, self)
-        else:
-            deploy = Deploy(backend, request, self, self.collect_into)
-        if self.interactive:
-            self.confirm(deploy.destination)
-        return deploy
+    def flow(self, request: Request, backend: dict[str, Any]) -> Flow:
+        """The build, the publish, the rollback, the history or the whole deploy asked for."""
+        flow = flow_for(request, backend, self, self.collect_into)
+        if self.interactive and isinstance(flow, Writing):
+            self.confirm(flow.destination)
+        return flow
 
     def confirm(self, destination: str) -> None:
         question = confirmation(

@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import mimetypes
 import threading
+import time
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 
 from azure.core import MatchConditions
@@ -21,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 import collectsync.remote.azure.errors as azure_errors
 from collectsync.conf import conf
+from collectsync.errors import RemoteError
 from collectsync.files import Listed, StagedFile
 from collectsync.remote.base import ErrorMeanings, Remote
 from collectsync.remote.weather import in_rounds
@@ -109,6 +111,31 @@ class AzureRemote(Remote):
             self.count("DELETE")
             with self.failing_as(name), contextlib.suppress(ResourceNotFoundError):
                 self._client().delete_blob(self.key(name), **self._timeout())
+
+    @in_rounds
+    def copy(self, source: str, name: str, *, if_source_unchanged: bool = False) -> None:
+        conditions: dict[str, Any] = {}
+        if if_source_unchanged and self._etags.get(source):
+            conditions = {
+                "source_etag": self._etags[source],
+                "source_match_condition": MatchConditions.IfNotModified,
+            }
+        self.count("COPY")
+        with self.failing_as(source):
+            client = self._client()
+            # Within one account the source is authorized by the destination's credentials.
+            url = client.get_blob_client(self.key(source)).url
+            target = client.get_blob_client(self.key(name))
+            copy = target.start_copy_from_url(url, **conditions, **self._timeout())
+            status = copy.get("copy_status")
+            while status == "pending":  # large blobs copy in the background
+                time.sleep(0.2)
+                status = target.get_blob_properties(**self._timeout()).copy.status
+            if status != "success":
+                raise RemoteError(
+                    f"Copying '{self.key(source)}' to '{self.key(name)}' in container "
+                    f"'{self.container}' ended as '{status}'; rerun."
+                )
 
     def write(self, staged: StagedFile) -> None:
         cache = conf.IMMUTABLE_CACHE_CONTROL if staged.immutable else conf.MUTABLE_CACHE_CONTROL

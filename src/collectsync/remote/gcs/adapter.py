@@ -117,6 +117,25 @@ class GoogleCloudRemote(Remote):
             with self.failing_as(name), contextlib.suppress(NotFound):  # gone already
                 self._bucket().delete_blob(self.key(name), retry=None, timeout=self._timeout())
 
+    @in_rounds
+    def copy(self, source: str, name: str, *, if_source_unchanged: bool = False) -> None:
+        generation = self._generations.get(source) if if_source_unchanged else None
+        self.count("COPY")
+        with self.failing_as(source):
+            bucket = self._bucket()
+            target = bucket.blob(self.key(name))
+            token: str | None = None
+            while True:  # a rewrite may take several calls for a large object
+                token, _, _ = target.rewrite(
+                    bucket.blob(self.key(source)),
+                    token=token,
+                    if_source_generation_match=generation or None,
+                    retry=None,
+                    timeout=self._timeout(),
+                )
+                if token is None:
+                    break
+
     def write(self, staged: StagedFile) -> None:
         cache = conf.IMMUTABLE_CACHE_CONTROL if staged.immutable else conf.MUTABLE_CACHE_CONTROL
         self._upload(staged.name, staged.md5, cache, path=staged.path)

@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage
 
 import collectsync.remote.generic.errors as generic_errors
+from collectsync.errors import RemoteError
 from collectsync.files import StagedFile
 from collectsync.remote.base import ErrorMeanings, Remote, join_key
 from collectsync.remote.weather import in_rounds
@@ -92,6 +93,13 @@ class StorageRemote(Remote):
     @in_rounds
     def write_bytes(self, name: str, data: bytes, *, if_unchanged: bool = False) -> None:
         self._save(name, ContentFile(data, name=name))
+
+    def copy(self, source: str, name: str, *, if_source_unchanged: bool = False) -> None:
+        """A storage has no copy of its own: the bytes pass through this machine."""
+        data = self.read(source)
+        if data is None:
+            raise RemoteError(f"'{source}' is missing from {self.destination}; rerun.")
+        self.write_bytes(name, data)
 
     def _save(self, name: str, content: File[bytes]) -> None:
         join_key("", name)  # refuses a name that would leave the storage's location

@@ -14,6 +14,7 @@ from collectsync.conf import conf
 from collectsync.errors import ConcurrentUpdate, RemoteError
 from collectsync.files import Listed, StagedFile
 from collectsync.remote.base import Remote
+from collectsync.remote.s3 import config
 from collectsync.remote.s3.attempts import AttemptWatcher
 from collectsync.remote.s3.checksums import holds
 from collectsync.remote.s3.config import Clients, for_endpoint, with_retries, write_parameters
@@ -142,6 +143,35 @@ class S3Remote(Remote):
                 f"'{self.container}' could not be deleted, the first {failed[0]}; check the "
                 "credentials' s3:DeleteObject permission and rerun."
             )
+
+    @in_rounds
+    def copy(self, source: str, name: str, *, if_source_unchanged: bool = False) -> None:
+        key = self.key(name)
+        conditions: dict[str, str] = {}
+        if if_source_unchanged and self._etags.get(source):
+            conditions = {"CopySourceIfMatch": str(self._etags[source])}
+        parameters = config.copy_parameters(self._storage, key)
+        self.count("COPY")
+        try:
+            with self._clients.lent() as client:
+                client.copy_object(
+                    Bucket=self.container,
+                    Key=key,
+                    CopySource={"Bucket": self.container, "Key": self.key(source)},
+                    MetadataDirective="COPY",
+                    **parameters,
+                    **conditions,  # type: ignore[arg-type]
+                )
+        except (ClientError, BotoCoreError) as error:
+            if isinstance(error, ClientError) and error_code(error) in (
+                "PreconditionFailed",
+                "412",
+            ):
+                raise ConcurrentUpdate(
+                    f"'{self.key(source)}' in bucket '{self.container}' changed while this "
+                    "deploy ran."
+                ) from error
+            raise remote_error(error, self.container, self.key(source)) from error
 
     def write(self, staged: StagedFile) -> None:
         key = self.key(staged.name)

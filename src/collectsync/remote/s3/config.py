@@ -165,3 +165,21 @@ def write_parameters(
     if "ACL" not in params and storage.default_acl:
         params["ACL"] = storage.default_acl
     return params
+
+
+COPY_PARAMETERS = {
+    "ACL",
+    "ServerSideEncryption",
+    "SSEKMSKeyId",
+    "SSEKMSEncryptionContext",
+    "BucketKeyEnabled",
+    "StorageClass",
+}
+
+
+def copy_parameters(storage: S3Storage, key: str) -> dict[str, Any]:
+    """What a CopyObject to ``key`` must be told again to be written as a PutObject would:
+    the metadata (content type, cache policy, md5) comes with the copy, but encryption, the
+    storage class and the ACL are the destination's."""
+    wanted = write_parameters(storage, key, None, "")
+    return {name: value for name, value in wanted.items() if name in COPY_PARAMETERS}

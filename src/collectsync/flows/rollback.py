@@ -1,0 +1,175 @@
+"""Rollback (``--rollback [RELEASE]``): make an earlier release live again by server-side copies
+from the release archive, with no sources, no staging and nothing uploaded from here.
+
+1. Read the sync index; find the release and its archived index.
+2. Keep the live bytes about to be overwritten or deleted (copies into the archive).
+3. Delete the variants the earlier release's names didn't have; copy its bytes back.
+4. Copy its manifest back last: the switch. Then the index, as a new release.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from collectsync.errors import DeployError
+from collectsync.flows.publishing import Publishing
+from collectsync.index.releases import Release, Stamp, appended, archived_index_name
+from collectsync.index.stored import RemoteIndex, read_index, write_index
+from collectsync.index.sync_index import SyncIndex
+from collectsync.index.wire import CorruptIndex
+from collectsync.interrupts import checkpoint
+from collectsync.options import Console, Request
+from collectsync.sync.archive import archive_index, copy_all
+from collectsync.sync.restore import Restoration, plan_restore
+
+
+class Rollback:
+    def __init__(self, backend: dict[str, Any], request: Request, console: Console) -> None:
+        self.request = request
+        self.console = console
+        self.publishing = Publishing(backend, request, console)
+        self.target = self.publishing.target
+
+    @property
+    def destination(self) -> str:
+        return self.publishing.destination
+
+    def run(self) -> str:
+        started = time.monotonic()
+        record = read_index(
+            self.target, verify=False, warn=self.console.warn, inform=lambda message: None
+        )
+        index = record.index
+        release = self.chosen(index)
+        then = self.archived(index, release)
+        number = index.generation + 1
+        restoration = plan_restore(index, then, self.target.index_name, number)
+        if restoration.missing:
+            raise self.pruned(release, restoration.missing[0])
+        for source, name in self.copies(restoration):
+            verb = "Pretending to copy" if self.request.dry_run else "Copying"
+            self.console.log(f"{verb} '{source}' to '{name}'", level=2 - self.request.dry_run)
+        if not self.request.dry_run:
+            self.restore(record, then, restoration, release)
+        return self.report(release, restoration, time.monotonic() - started)
+
+    def chosen(self, index: SyncIndex) -> Release:
+        live = index.live_release
+        if live is None:
+            raise DeployError(
+                f"No live release is recorded in {self.destination}: collectsync records one "
+                "with each deploy from 0.3 on, so deploy once before rolling back."
+            )
+        wanted = self.request.rollback or None
+        earlier = [r for r in index.releases if r.number < live.number]
+        if wanted is None and not earlier:
+            raise DeployError(
+                f"Release {live.number}, the live one, is the only release recorded in "
+                f"{self.destination}; there is nothing to roll back to."
+            )
+        release = earlier[-1] if wanted is None else None
+        release = release or next((r for r in index.releases if r.number == wanted), None)
+        if release is None:
+            raise DeployError(
+                f"There is no release {wanted} in {self.destination}; "
+                "`collectstatic --history` lists the releases."
+            )
+        if release.number == live.number:
+            raise DeployError(f"Release {release.number} is already live in {self.destination}.")
+        if self.target.manifest is not None and self.target.manifest is not self.target.content:
+            raise DeployError(
+                f"The manifest of {self.destination} lives in another storage, which "
+                "collectsync does not archive; roll back by --publish of that release's stage."
+            )
+        return release
+
+    def archived(self, index: SyncIndex, release: Release) -> SyncIndex:
+        name = archived_index_name(self.target.index_name, release.number)
+        data = self.target.content.read(name) if name in index.files else None
+        try:
+            if data is not None:
+                return SyncIndex.from_bytes(data)
+        except CorruptIndex:
+            pass
+        raise self.pruned(release, name)
+
+    def pruned(self, release: Release, name: str) -> DeployError:
+        return DeployError(
+            f"Release {release.number}'s files are no longer in {self.destination} ('{name}' "
+            "was pruned); to make it live again, build its sources with --stage-only and "
+            "run collectstatic --publish on that stage."
+        )
+
+    def copies(self, restoration: Restoration) -> list[tuple[str, str]]:
+        manifest = [restoration.manifest] if restoration.manifest else []
+        return [*restoration.archiving.copies, *restoration.restores, *manifest]
+
+    def restore(
+        self, record: RemoteIndex, then: SyncIndex, restoration: Restoration, release: Release
+    ) -> None:
+        index, content = record.index, self.target.content
+        workers = self.request.workers
+        # The live release's bytes first: until the manifest is copied, it stays whole.
+        copy_all(content, restoration.archiving.copies, workers=workers)
+        content.delete(restoration.deletions)
+        copy_all(content, restoration.restores, workers=workers)
+        checkpoint()  # the last moment at which stopping leaves the live release as it was
+        if restoration.manifest is not None:
+            content.copy(*restoration.manifest)
+        archived = archive_index(self.target, index, record.read_as)
+        number = index.generation + 1
+        done = Stamp.here(self.request.release_name).release(
+            number,
+            then.manifest,
+            deleted=len(restoration.deletions),
+            copied=len(self.copies(restoration)) + len(archived),
+            rollback_of=release.number,
+        )
+        files = index.chunked.changed(
+            {**restoration.files, **restoration.archiving.entries, **archived},
+            drop=restoration.deletions,
+        )
+        same = then.compressor == index.compressor
+        live = dataclasses.replace(
+            then,
+            files=files,
+            compressor=then.compressor if same else None,
+            generation=number,
+            releases=appended(index.releases, done),
+        )
+        write_index(self.target, live, self.console.warn)
+
+    def report(self, release: Release, restoration: Restoration, seconds: float) -> str:
+        copies = len(self.copies(restoration)) + 1  # and the live release's index
+        deleted = len(restoration.deletions)
+        label = f" ({release.label})" if release.label else ""
+        done = (
+            f"{copies} server-side cop{'y' if copies == 1 else 'ies'}, "
+            f"{deleted} deletion{'' if deleted == 1 else 's'}, nothing uploaded"
+        )
+        if self.request.dry_run:
+            text = (
+                f"\nWould roll back {self.destination} to release {release.number}{label}: "
+                f"{done}. Nothing was written (--dry-run)."
+            )
+        else:
+            text = (
+                f"\nRolled back {self.destination} to release {release.number}{label}: "
+                f"{done}, in {seconds:.1f}s."
+            )
+        if self.request.json_report:
+            document = {
+                "destination": self.destination,
+                "dry_run": self.request.dry_run,
+                "rollback_of": release.number,
+                "copied": copies,
+                "deleted": len(restoration.deletions),
+                "changed_names": restoration.changed,
+                "requests": dict(sorted(self.target.requests().items())),
+            }
+            Path(self.request.json_report).write_text(json.dumps(document, indent=2) + "\n")
+        return text

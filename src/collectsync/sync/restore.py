@@ -1,0 +1,86 @@
+"""Restore: what a rollback copies back from the archive, deletes and keeps, so that every name
+an earlier release left in the remote holds that release's bytes again."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from collectsync.files import VARIANT_SUFFIXES, Entry
+from collectsync.index.releases import archive_prefix, archived_name
+from collectsync.index.sync_index import SyncIndex
+from collectsync.sync.archive import Archiving, plan_archiving
+
+
+@dataclass(frozen=True)
+class Restoration:
+    restores: list[tuple[str, str]]
+    """(archived name, name) for each content name whose bytes differ now."""
+    manifest: tuple[str, str] | None
+    """The manifest's restore, made last: the switch."""
+    deletions: list[str]
+    """Variants the live release has for a name whose bytes in the earlier one had none."""
+    archiving: Archiving
+    """The live bytes about to be overwritten or deleted, kept for a later rollback."""
+    files: dict[str, Entry]
+    """What the index records afterwards of the names above and of the live release's
+    others (retiring)."""
+    missing: list[str]
+    """Names of the earlier release whose bytes the remote no longer holds (pruned)."""
+
+    @property
+    def changed(self) -> list[str]:
+        """The names whose bytes change or go away."""
+        names = [name for _, name in self.restores] + self.deletions
+        return sorted(names + ([self.manifest[1]] if self.manifest else []))
+
+
+def plan_restore(index: SyncIndex, then: SyncIndex, index_name: str, number: int) -> Restoration:
+    """How to make release ``then`` (its index as archived) live again as release ``number``,
+    given the live ``index``."""
+    own = archive_prefix(index_name)
+    same_compressor = then.compressor == index.compressor
+    wanted = {
+        name: entry
+        for name, entry in then.files.items()
+        if entry.left is None and not name.startswith(own)
+    }
+    restores, missing = [], []
+    files: dict[str, Entry] = {}
+    overwritten: dict[str, Entry] = {}
+    for name, want in sorted(wanted.items()):
+        now = index.files.get(name)
+        # A variant recorded without its md5 is the same only if the same compressor made it.
+        if now is not None and now.same_content(want) and (want.md5 or same_compressor):
+            files[name] = dataclasses.replace(now, variants=want.variants, left=None)
+            continue
+        archived = index.files.get(archived_name(index_name, name, want))
+        if archived is None or not archived.same_content(want):
+            missing.append(name)
+            continue
+        restores.append((archived_name(index_name, name, want), name))
+        files[name] = dataclasses.replace(want, left=None)
+        if now is not None:
+            overwritten[name] = now
+    deletions = []
+    for name, now in index.files.items():
+        if now.left is not None or name in wanted or name.startswith(own):
+            continue
+        owner = next((name[: -len(s)] for s in VARIANT_SUFFIXES if name.endswith(s)), None)
+        if owner is not None and owner in wanted:
+            deletions.append(name)  # it would be served for bytes it wasn't made from
+            overwritten[name] = now
+        else:
+            files[name] = dataclasses.replace(now, left=number)
+    manifest = None
+    if then.manifest is not None and then.manifest_name is not None:
+        name = then.manifest_name
+        if index.manifest != then.manifest or index.manifest_name != name:
+            archived = index.files.get(archived_name(index_name, name, then.manifest))
+            if archived is None or not archived.same_content(then.manifest):
+                missing.append(name)
+            manifest = (archived_name(index_name, name, then.manifest), name)
+            if index.manifest is not None and index.manifest_name == name:
+                overwritten[name] = index.manifest
+    archiving = plan_archiving(index, overwritten, index_name, number)
+    return Restoration(restores, manifest, sorted(deletions), archiving, files, missing)

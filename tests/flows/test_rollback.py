@@ -1,0 +1,219 @@
+"""Rollback: deploy v1, deploy v2, roll back, and the remote holds what a full Whitenoise collect
+of v1 writes; deploy v2 again and it holds v2's. On S3 (LocalStack), Cloud Storage and Azure
+(their emulators), and any storage through Django's API."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from django.core.management.base import CommandError
+
+import collectsync
+from collectsync.index.sync_index import SyncIndex
+from collectsync.remote import dispatch as remote
+from tests.support.emulated import EMULATORS
+from tests.support.project import (
+    CSS_RULES,
+    INDEX_KEY,
+    LOCATION,
+    MANIFEST_KEY,
+    Deployed,
+    Project,
+    RequestLog,
+    run_command,
+    stock_whitenoise_tree,
+    without_time,
+)
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings as SettingsWrapper
+
+
+@pytest.fixture(params=["s3", *EMULATORS, "google-generic"])
+def deployed(
+    request: pytest.FixtureRequest,
+    static_source: Path,
+    settings: SettingsWrapper,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Deployed]:
+    kind = str(request.param)
+    if kind == "s3":
+        yield request.getfixturevalue("project")
+        return
+    with EMULATORS[kind.removesuffix("-generic")]() as emulated:
+        if kind.endswith("-generic"):
+            monkeypatch.setattr(remote, "is_instance_of", lambda *_: False)
+            emulated = emulated.through_storage_api()
+        settings.STATICFILES_DIRS = [str(static_source)]
+        settings.STORAGES = emulated.storages(location="static")
+        yield emulated.deployed(static_source)
+
+
+def version_2(source: Path) -> None:
+    """A CSS edit, a JS edit, an edit of an image a stylesheet references, an unhashed-only
+    file changed, a file removed and one added."""
+    (source / "css/theme.css").write_text("/* theme, v2 */\n" + CSS_RULES)
+    (source / "js/app.js").write_text("function v2() { return 2; }\n" * 40)
+    (source / "img/logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"v2" * 300)
+    (source / "robots.txt").write_text("User-agent: *\nDisallow: /v2/\n")
+    (source / "img/icon.svg").unlink()
+    (source / "js/new.js").write_text("export const added = true;\n" * 20)
+
+
+def holds(deployed: Deployed, tree: dict[str, bytes]) -> dict[str, bool]:
+    """For each key of a full collect, whether the remote holds its bytes."""
+    return {name: deployed.read(f"{LOCATION}/{name}") == data for name, data in tree.items()}
+
+
+def test_rollback_restores_every_name_of_the_earlier_release_and_a_deploy_rolls_forward(
+    deployed: Deployed, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    source = deployed.source
+    (source / "robots.txt").write_text("User-agent: *\nDisallow: /v1/\n")
+    run_command("--noinput")
+    v1 = stock_whitenoise_tree(settings, tmp_path / "v1")
+    version_2(source)
+    run_command("--noinput")
+    v2 = stock_whitenoise_tree(settings, tmp_path / "v2")
+    assert all(holds(deployed, v2).values())
+    report = tmp_path / "rollback.json"
+
+    out, _ = run_command("--noinput", "--rollback", "--json-report", str(report))
+
+    assert all(holds(deployed, v1).values()), out
+    # Nothing came from this machine but the new index: the rest are copies.
+    document = json.loads(report.read_text())
+    assert document["rollback_of"] == 1
+    requests = document["requests"]
+    if "COPY" in requests:  # a remote that copies server-side
+        assert (requests["PUT"], requests["COPY"]) == (1, document["copied"])
+    else:  # through Django's storage API, each copy is read and written
+        assert requests["PUT"] == document["copied"] + 1
+    changed = set(document["changed_names"])
+    assert {"robots.txt", "css/theme.css", "staticfiles.json"} <= changed
+    assert not any(
+        name.startswith(("css/theme.", "js/app.")) and name.count(".") > 2 for name in changed
+    )
+
+    # Deploying v2 again stages only what changed since v1 and writes v2's collect.
+    out, _ = run_command("--noinput")
+    assert "Staging every file" not in out
+    assert all(holds(deployed, v2).values())
+
+
+def test_history_lists_releases_newest_first_with_the_live_one_marked(
+    project: Project, request_log: RequestLog
+) -> None:
+    run_command("--noinput", "--release-name", "first")
+    (project.source / "css/theme.css").write_text("/* edited */\n" + CSS_RULES)
+    run_command("--noinput", "--release-name", "second")
+    run_command("--noinput", "--rollback", "1")
+    request_log.clear()
+
+    out, _ = run_command("--history")
+
+    lines = without_time(out).strip().splitlines()
+    assert lines[0] == f"Releases in s3://{project.bucket}/static, newest first:"
+    assert [line.split()[0] for line in lines[1:]] == ["3", "2", "1"]
+    assert "rollback to 1" in lines[1]
+    assert lines[1].endswith("[live]")
+    assert " second " in lines[2]
+    assert lines[2].endswith("[available]")
+    assert " first " in lines[3]
+    assert lines[3].endswith("[available]")
+    # One request: the index.
+    assert request_log.requests == [("GET", project.bucket, INDEX_KEY)]
+
+
+def test_rollback_refusals_are_one_sentence(project: Project) -> None:
+    with pytest.raises(CommandError, match=r"^No live release is recorded in s3://"):
+        run_command("--noinput", "--rollback")
+    run_command("--noinput")
+    with pytest.raises(CommandError, match=r"the only release recorded"):
+        run_command("--noinput", "--rollback")
+    with pytest.raises(CommandError, match=r"^There is no release 7 in s3://"):
+        run_command("--noinput", "--rollback", "7")
+    with pytest.raises(CommandError, match=r"^Release 1 is already live in s3://"):
+        run_command("--noinput", "--rollback", "1")
+
+
+@pytest.mark.parametrize("flag", ["--prune", "--force-sync", "--history"])
+def test_rollback_refuses_what_means_nothing_to_it(project: Project, flag: str) -> None:
+    with pytest.raises(CommandError) as refused:
+        run_command("--noinput", "--rollback", flag)
+    assert str(refused.value) == (
+        f"{flag} means nothing with --rollback, which copies an earlier release back and "
+        "stages nothing; leave it out (run --prune with the next deploy)."
+    )
+    assert project.object_keys() == set()
+
+
+def test_a_dry_run_lists_the_copies_and_changes_nothing(project: Project) -> None:
+    run_command("--noinput")
+    (project.source / "css/theme.css").write_text("/* edited */\n" + CSS_RULES)
+    run_command("--noinput")
+    before = {key: project.read(key) for key in project.object_keys()}
+
+    out, _ = run_command("--noinput", "--rollback", "--dry-run")
+
+    assert {key: project.read(key) for key in project.object_keys()} == before
+    assert "Pretending to copy '.collectsync-index.json.releases/" in out
+    assert "' to 'css/theme.css'" in out
+    assert "' to 'staticfiles.json'" in out
+    assert without_time(out).endswith(
+        f"Would roll back s3://{project.bucket}/static to release 1: 9 server-side copies, "
+        "0 deletions, nothing uploaded. Nothing was written (--dry-run).\n"
+    )
+
+
+def test_a_pruned_release_is_refused_naming_the_way_back(
+    project: Project, settings: SettingsWrapper
+) -> None:
+    settings.COLLECTSYNC_KEEP_DEPLOYS = 1
+    run_command("--noinput")
+    (project.source / "css/theme.css").write_text("/* edited */\n" + CSS_RULES)
+    run_command("--noinput", "--prune")
+
+    with pytest.raises(CommandError) as refused:
+        run_command("--noinput", "--rollback")
+
+    assert str(refused.value) == (
+        f"Release 1's files are no longer in s3://{project.bucket}/static "
+        "('.collectsync-index.json.releases/index/1' was pruned); to make it live again, build "
+        "its sources with --stage-only and run collectstatic --publish on that stage."
+    )
+    out, _ = run_command("--history")
+    assert out.rstrip().endswith("[pruned]")
+
+
+def test_each_release_records_who_made_it_and_a_no_change_deploy_records_nothing(
+    project: Project, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567")
+    settings.COLLECTSYNC_RELEASE_NAME = "v1.0"
+    run_command("--noinput")
+    run_command("--noinput")
+
+    index = SyncIndex.from_bytes(project.read(INDEX_KEY))
+    (release,) = index.releases
+    manifest_md5 = hashlib.md5(project.read(MANIFEST_KEY)).hexdigest()
+    assert (release.number, release.name, release.commit, release.host) == (
+        1,
+        "v1.0",
+        "0123456789abcdef0123456789abcdef01234567",
+        socket.gethostname(),
+    )
+    assert (release.uploaded, release.unchanged, release.deleted, release.copied) == (
+        len(project.object_keys()) - 1,
+        0,
+        0,
+        0,
+    )
+    assert (release.manifest_md5, release.version) == (manifest_md5, collectsync.__version__)
+    assert index.live_release == release
