@@ -13,6 +13,10 @@ S3_ENDPOINT = os.environ.get("COLLECTSYNC_TEST_S3_ENDPOINT", "http://127.0.0.1:4
 # The emulators scripts/emulators starts: Google Cloud Storage and Azure Blob (Azurite).
 GCS_ENDPOINT = os.environ.get("COLLECTSYNC_TEST_GCS_ENDPOINT", "http://127.0.0.1:9023")
 AZURITE_ENDPOINT = os.environ.get("COLLECTSYNC_TEST_AZURITE_ENDPOINT", "http://127.0.0.1:10000")
+# CloudFront: moto's server, which scripts/emulators starts too.
+CLOUDFRONT_ENDPOINT = os.environ.get(
+    "COLLECTSYNC_TEST_CLOUDFRONT_ENDPOINT", "http://127.0.0.1:5055"
+)
 # google-cloud-storage talks to an emulator, anonymously, when this is set.
 os.environ.setdefault("STORAGE_EMULATOR_HOST", GCS_ENDPOINT)
 

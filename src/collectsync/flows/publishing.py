@@ -12,9 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from collectsync.cdn.paths import is_hashed
 from collectsync.conf import conf
 from collectsync.files import Provenance, StagedFile, StagedSet
-from collectsync.index.releases import Stamp
+from collectsync.flows.announcing import announce
+from collectsync.index.releases import Release, Stamp
 from collectsync.index.stored import (
     RemoteIndex,
     Target,
@@ -43,13 +45,15 @@ class Published:
     """When uploading started, planning done (time.monotonic())."""
     overwritten: list[str]
     """The names whose bytes changed or went away."""
+    release: Release | None = None
+    """The release made live, if one was."""
 
 
 class Publishing:
     def __init__(self, backend: dict[str, Any], request: Request, console: Console) -> None:
         self.request = request
         self.console = console
-        storage = build_remote_storage(backend)
+        self.storage = storage = build_remote_storage(backend)
         remote = open_remote(storage, fresh=lambda: build_remote_storage(backend))
         manifest = manifest_remote(storage, remote)
         self.target = Target(
@@ -163,20 +167,30 @@ class Publishing:
             )
         for name in plan.stale_variants:
             self.console.log(f"Deleted '{name}'", level=2)
-        return Published(plan, applied.live, since, applied.overwritten)
+        return Published(plan, applied.live, since, applied.overwritten, applied.release)
 
     def uploaded(self, bar: Bar, staged: StagedFile) -> None:
         bar.tick(self.target.content.weather.note())
         self.console.log(f"Uploaded '{staged.name}'", level=2)
 
     def finish(self, published: Published, outcome: Outcome, started: float) -> str:
-        """Prune, if asked, once the new release is live, and report."""
+        """Prune, if asked, once the new release is live; tell the CDN; report."""
         deleted = self.prune(published.live)
         seconds = {**outcome.seconds, "upload": time.monotonic() - published.since}
         outcome = dataclasses.replace(
             outcome, plan=published.plan, deleted=deleted, seconds=seconds
         )
-        return self.report(outcome, started)
+        text = self.report(outcome, started)
+        if self.request.dry_run:
+            return text
+        gone = [n for n in deleted or [] if not self.target.is_own(n) and not is_hashed(n)]
+        return text + announce(
+            type(self),
+            published.release,
+            sorted({*published.overwritten, *gone}),
+            destination=self.destination,
+            storage=self.storage,
+        )
 
     def prune(self, live: SyncIndex) -> list[str] | None:
         """With --prune or --clear, delete what the deploys worth keeping don't have."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from collectsync.errors import DeployError
+from collectsync.flows.announcing import announce
 from collectsync.flows.publishing import Publishing
 from collectsync.index.releases import Release, Stamp, appended, archived_index_name
 from collectsync.index.stored import RemoteIndex, read_index, write_index
@@ -53,9 +54,17 @@ class Rollback:
         for source, name in self.copies(restoration):
             verb = "Pretending to copy" if self.request.dry_run else "Copying"
             self.console.log(f"{verb} '{source}' to '{name}'", level=2 - self.request.dry_run)
-        if not self.request.dry_run:
-            self.restore(record, then, restoration, release)
-        return self.report(release, restoration, time.monotonic() - started)
+        if self.request.dry_run:
+            return self.report(release, restoration, time.monotonic() - started)
+        done = self.restore(record, then, restoration, release)
+        text = self.report(release, restoration, time.monotonic() - started)
+        return text + announce(
+            type(self),
+            done,
+            restoration.changed,
+            destination=self.destination,
+            storage=self.publishing.storage,
+        )
 
     def chosen(self, index: SyncIndex) -> Release:
         live = index.live_release
@@ -110,7 +119,7 @@ class Rollback:
 
     def restore(
         self, record: RemoteIndex, then: SyncIndex, restoration: Restoration, release: Release
-    ) -> None:
+    ) -> Release | None:
         index, content = record.index, self.target.content
         workers = self.request.workers
         # The live release's bytes first: until the manifest is copied, it stays whole.
@@ -141,7 +150,7 @@ class Rollback:
             generation=number,
             releases=appended(index.releases, done),
         )
-        write_index(self.target, live, self.console.warn)
+        return write_index(self.target, live, self.console.warn).live_release
 
     def report(self, release: Release, restoration: Restoration, seconds: float) -> str:
         copies = len(self.copies(restoration)) + 1  # and the live release's index

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from collectsync.errors import ConnectionLost, DeployError, RemoteError
 from collectsync.files import Entry, Provenance, StagedFile
-from collectsync.index.releases import Stamp, appended
+from collectsync.index.releases import Release, Stamp, appended
 from collectsync.index.stored import RemoteIndex, Target, save_partial_index, write_index
 from collectsync.index.sync_index import SyncIndex
 from collectsync.interrupts import checkpoint
@@ -48,6 +48,8 @@ class Applied:
     overwritten: list[str]
     """The names whose bytes changed or went away (unhashed names, their variants and the
     manifest): what a CDN may still serve the old bytes of."""
+    release: Release | None = None
+    """The release this made live, if it made one."""
 
 
 def apply_plan(
@@ -80,9 +82,10 @@ def apply_plan(
 
     # New keys first: if one fails, no key the index describes has been overwritten yet.
     upload(plan.new)
+    current = overwritten(plan, index, target, made.compressor)
     # Only a recorded release can be rolled back to: without one, nothing needs the old bytes.
-    current = overwritten(plan, index, target, made.compressor) if index.live_release else {}
-    archiving = plan_archiving(index, current, target.index_name, number)
+    kept = current if index.live_release else {}
+    archiving = plan_archiving(index, kept, target.index_name, number)
     try:
         copy_all(target.content, archiving.copies, workers=workers)
     except RemoteError:
@@ -143,7 +146,8 @@ def apply_plan(
         files=new.chunked.changed(archived),
         releases=appended(index.releases, release),
     )
-    return Applied(write_index(target, new, warn), archiving.names)
+    written = write_index(target, new, warn)
+    return Applied(written, sorted(current), written.live_release)
 
 
 def overwritten(
