@@ -22,11 +22,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from scripts.benchmark.lib import buckets as bench_s3
+from scripts.benchmark.lib import measurement
 from scripts.benchmark.lib.harness import (
     CHILD,
     LOCALSTACK,
     MANAGE,
-    ROOT,
     Bench,
     child_env,
     log,
@@ -95,18 +95,10 @@ def table(measured: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.N
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python -m scripts.benchmark.etags")
-    parser.add_argument("--files", type=int, default=1000, help="synthetic files (1000)")
-    parser.add_argument("--runs", type=int, default=3, help="runs of each deploy (3)")
-    parser.add_argument("--seed", type=int, default=1, help="corpus seed (1)")
-    parser.add_argument("--out-dir", type=Path, default=ROOT / "bench-results")
-    args = parser.parse_args(argv)
+    args = measurement.options("python -m scripts.benchmark.etags", argv)
     with tempfile.TemporaryDirectory(prefix="collectsync-bench-etags-") as work:
         measured = {name: measure(args, Path(work), name) for name in SERVICES}
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    (args.out_dir / "etags.md").write_text(table(measured, args))
-    (args.out_dir / "etags.json").write_text(json.dumps(measured, indent=1))
-    print(table(measured, args))
+    measurement.write(args, "etags", measured, table(measured, args))
 
 
 if __name__ == "__main__":

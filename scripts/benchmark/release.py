@@ -13,25 +13,14 @@ LocalStack at default settings.
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from scripts.benchmark.lib import buckets as bench_s3
 from scripts.benchmark.lib import corpus as bench_corpus
-from scripts.benchmark.lib.harness import (
-    CHILD,
-    LOCALSTACK,
-    MANAGE,
-    ROOT,
-    Bench,
-    child_env,
-    log,
-    run_timed,
-)
+from scripts.benchmark.lib import measurement
+from scripts.benchmark.lib.harness import LOCALSTACK, Bench, log
 
 DEPLOYED = "collectsync-bench-deployed"
 PUBLISHED = "collectsync-bench-published"
@@ -43,26 +32,6 @@ PAIRS = [
 """Each measured command, what it is compared with, and the target ratio."""
 
 
-def command(
-    bench: Bench,
-    label: str,
-    bucket: str,
-    *options: str,
-    tool: str = "collectsync",
-    extra: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    out = bench.work / "logs" / label
-    out.parent.mkdir(parents=True, exist_ok=True)
-    counts = out.with_suffix(".json")
-    cmd = [sys.executable, str(CHILD), str(MANAGE), "collectstatic", "--noinput", *options]
-    env = {**child_env(bench, tool, bucket, counts), **(extra or {})}
-    done = run_timed(cmd, env, out, 1800)
-    if done.returncode != 0:
-        raise SystemExit(f"{label} failed; see {out.with_suffix('.err')}")
-    requests = json.loads(counts.read_text())["requests"] if counts.exists() else {}
-    return {"seconds": done.seconds, "requests": requests}
-
-
 def measure(args: argparse.Namespace, work: Path) -> dict[str, list[dict[str, Any]]]:
     bench = Bench(args, work, LOCALSTACK, bench_s3.client(LOCALSTACK))
     corpus = bench.fresh_corpus()
@@ -70,13 +39,13 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, list[dict[str, An
         bench_s3.reset_bucket(bench.s3, bucket)
     stage = work / "stage"
     stage.mkdir()
-    command(bench, "first-deploy", DEPLOYED)
-    command(bench, "first-build", PUBLISHED, "--stage-only", str(stage))
-    command(bench, "first-publish", PUBLISHED, "--publish", str(stage))
+    measurement.collectstatic(bench, "first-deploy", DEPLOYED)
+    measurement.collectstatic(bench, "first-build", PUBLISHED, "--stage-only", str(stage))
+    measurement.collectstatic(bench, "first-publish", PUBLISHED, "--publish", str(stage))
     results: dict[str, list[dict[str, Any]]] = {}
 
     def run(name: str, label: str, *options: str, **kwargs: Any) -> None:
-        result = command(bench, label, *options, **kwargs)
+        result = measurement.collectstatic(bench, label, *options, **kwargs)
         log(f"  {name}: {result['seconds']:.2f} s; {result['requests']}")
         results.setdefault(name, []).append(result)
 
@@ -99,11 +68,10 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, list[dict[str, An
 
 def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> str:
     def median(name: str) -> float:
-        return statistics.median(run["seconds"] for run in results[name])
+        return measurement.median(results, name)
 
     def requests(name: str) -> str:
-        counts = results[name][-1]["requests"]
-        return ", ".join(f"{op} {n}" for op, n in sorted(counts.items())) or "none"
+        return measurement.requests(results, name)
 
     lines = [
         f"# Build once, publish at release ({args.files} synthetic files, median of "
@@ -124,18 +92,7 @@ def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) ->
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python -m scripts.benchmark.release")
-    parser.add_argument("--files", type=int, default=1000, help="synthetic files (1000)")
-    parser.add_argument("--runs", type=int, default=3, help="runs of each command (3)")
-    parser.add_argument("--seed", type=int, default=1, help="corpus seed (1)")
-    parser.add_argument("--out-dir", type=Path, default=ROOT / "bench-results")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="collectsync-bench-release-") as work:
-        results = measure(args, Path(work))
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    (args.out_dir / "release.md").write_text(table(results, args))
-    (args.out_dir / "release.json").write_text(json.dumps(results, indent=1))
-    print(table(results, args))
+    measurement.main("release", measure, table, argv)
 
 
 if __name__ == "__main__":

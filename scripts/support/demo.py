@@ -1,5 +1,6 @@
 """Deploy example/ to a fresh LocalStack bucket three times (first, nothing changed, one file
-edited), then build a stage with no remote and publish it, and show what each step did."""
+edited), then build a stage with no remote and publish it, list the releases, roll back to the
+one before, and show what each step did."""
 
 from __future__ import annotations
 
@@ -64,6 +65,9 @@ def main() -> None:
         deploy("Publish at release", ["--publish", stage])
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+    deploy("The releases", ["--history"])
+    deploy("Roll back to the release before (server-side copies)", ["--rollback"])
+    deploy("The releases after the rollback", ["--history"])
 
 
 if __name__ == "__main__":

@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.management.base import CommandError
 
 import collectsync
+from collectsync.errors import RemoteError
+from collectsync.flows import rollback
 from collectsync.index.sync_index import SyncIndex
 from collectsync.remote import dispatch as remote
+from collectsync.remote.s3.adapter import S3Remote
+from collectsync.sync.archive import archive_index
 from tests.support.emulated import EMULATORS
 from tests.support.project import (
     CSS_RULES,
@@ -57,11 +62,13 @@ def deployed(
 
 def version_2(source: Path) -> None:
     """A CSS edit, a JS edit, an edit of an image a stylesheet references, an unhashed-only
-    file changed, a file removed and one added."""
+    file changed, a file removed and one added. The JS file loses its variants (too small to
+    compress now) and robots.txt gains some, so that a rollback must bring back the one's and
+    delete the other's."""
     (source / "css/theme.css").write_text("/* theme, v2 */\n" + CSS_RULES)
-    (source / "js/app.js").write_text("function v2() { return 2; }\n" * 40)
+    (source / "js/app.js").write_text("var v = 2;\n")
     (source / "img/logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"v2" * 300)
-    (source / "robots.txt").write_text("User-agent: *\nDisallow: /v2/\n")
+    (source / "robots.txt").write_text("User-agent: *\n" + "Disallow: /v2/\n" * 100)
     (source / "img/icon.svg").unlink()
     (source / "js/new.js").write_text("export const added = true;\n" * 20)
 
@@ -69,6 +76,16 @@ def version_2(source: Path) -> None:
 def holds(deployed: Deployed, tree: dict[str, bytes]) -> dict[str, bool]:
     """For each key of a full collect, whether the remote holds its bytes."""
     return {name: deployed.read(f"{LOCATION}/{name}") == data for name, data in tree.items()}
+
+
+def serves(deployed: Deployed, tree: dict[str, bytes]) -> None:
+    """The remote serves what the full collect ``tree`` would: every key with its bytes, and
+    each name with exactly its variants (a stale .gz would be served for other bytes)."""
+    assert [name for name, same in holds(deployed, tree).items() if not same] == []
+    remote = {key.removeprefix(f"{LOCATION}/") for key in deployed.object_keys()}
+    for name in tree:
+        variants = {name + suffix for suffix in (".gz", ".br")}
+        assert variants & remote == variants & set(tree), name
 
 
 def test_rollback_restores_every_name_of_the_earlier_release_and_a_deploy_rolls_forward(
@@ -81,12 +98,12 @@ def test_rollback_restores_every_name_of_the_earlier_release_and_a_deploy_rolls_
     version_2(source)
     run_command("--noinput")
     v2 = stock_whitenoise_tree(settings, tmp_path / "v2")
-    assert all(holds(deployed, v2).values())
+    serves(deployed, v2)
     report = tmp_path / "rollback.json"
 
     out, _ = run_command("--noinput", "--rollback", "--json-report", str(report))
 
-    assert all(holds(deployed, v1).values()), out
+    serves(deployed, v1)
     # Nothing came from this machine but the new index: the rest are copies.
     document = json.loads(report.read_text())
     assert document["rollback_of"] == 1
@@ -97,6 +114,9 @@ def test_rollback_restores_every_name_of_the_earlier_release_and_a_deploy_rolls_
         assert requests["PUT"] == document["copied"] + 1
     changed = set(document["changed_names"])
     assert {"robots.txt", "css/theme.css", "staticfiles.json"} <= changed
+    assert {"robots.txt.gz", "js/app.js.gz"} <= changed  # deleted and brought back
+    assert "robots.txt.gz" not in v1
+    assert "js/app.js.gz" in v1
     assert not any(
         name.startswith(("css/theme.", "js/app.")) and name.count(".") > 2 for name in changed
     )
@@ -104,7 +124,7 @@ def test_rollback_restores_every_name_of_the_earlier_release_and_a_deploy_rolls_
     # Deploying v2 again stages only what changed since v1 and writes v2's collect.
     out, _ = run_command("--noinput")
     assert "Staging every file" not in out
-    assert all(holds(deployed, v2).values())
+    serves(deployed, v2)
 
 
 def test_history_lists_releases_newest_first_with_the_live_one_marked(
@@ -217,3 +237,75 @@ def test_each_release_records_who_made_it_and_a_no_change_deploy_records_nothing
     )
     assert (release.manifest_md5, release.version) == (manifest_md5, collectsync.__version__)
     assert index.live_release == release
+
+    # What it did not upload counts as unchanged, whether staged again or reused unstaged.
+    (project.source / "css/theme.css").write_text("/* edited */\n" + CSS_RULES)
+    out, _ = run_command("--noinput")
+    summary = re.search(r"; (\d+) uploaded .*, (\d+) unchanged, (\d+) reused", out)
+    assert summary, out
+    uploaded, unchanged, reused = map(int, summary.groups())
+    second = SyncIndex.from_bytes(project.read(INDEX_KEY)).releases[-1]
+    assert (second.uploaded, second.unchanged) == (uploaded, unchanged + reused)
+
+
+def test_a_rollback_that_fails_part_way_leaves_the_live_release_and_a_rerun_finishes(
+    project: Project, settings: SettingsWrapper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project.source / "robots.txt").write_text("User-agent: *\nDisallow: /v1/\n")
+    run_command("--noinput")
+    v1 = stock_whitenoise_tree(settings, tmp_path / "v1")
+    version_2(project.source)
+    run_command("--noinput")
+    v2 = stock_whitenoise_tree(settings, tmp_path / "v2")
+    real_copy = S3Remote.copy
+    restored: list[str] = []
+
+    def copy(self: S3Remote, source: str, name: str, **kwargs: Any) -> None:
+        if not name.startswith(".collectsync-index.json.releases/"):
+            if len(restored) == 2:
+                raise RemoteError(f"injected failure copying to '{name}'")
+            restored.append(name)
+        real_copy(self, source, name, **kwargs)
+
+    monkeypatch.setattr(S3Remote, "copy", copy)
+    monkeypatch.setattr(settings, "COLLECTSYNC_WORKERS", 1, raising=False)
+    with pytest.raises(CommandError, match="injected failure"):
+        run_command("--noinput", "--rollback")
+    monkeypatch.setattr(S3Remote, "copy", real_copy)
+
+    # Two names hold v1's bytes already, but the manifest is v2's: v2 is still what is live.
+    assert project.read(MANIFEST_KEY) == v2["staticfiles.json"]
+    assert [project.read(f"{LOCATION}/{name}") == v1[name] for name in restored] == [True, True]
+
+    run_command("--noinput", "--rollback")
+
+    assert all(holds(project, v1).values())
+    # And forward again: the bytes archived during the failed run were v2's own.
+    run_command("--noinput", "--rollback", "2")
+    assert all(holds(project, v2).values())
+
+
+def test_a_deploy_during_a_rollback_is_merged_as_two_deploys_are(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_command("--noinput")
+    version_2(project.source)
+    run_command("--noinput")
+
+    def deploy_meanwhile(*args: Any) -> Any:
+        # Another deploy writes the index after this rollback read it, before it writes it.
+        (project.source / "robots.txt").write_text("User-agent: *\nDisallow: /v3/\n")
+        run_command("--noinput", "--release-name", "meanwhile")
+        return archive_index(*args)
+
+    monkeypatch.setattr(rollback, "archive_index", deploy_meanwhile)
+
+    _, err = run_command("--noinput", "--rollback", "1")
+
+    assert "Another deploy updated the sync index" in err
+    index = SyncIndex.from_bytes(project.read(INDEX_KEY))
+    assert [(r.number, r.name, r.rollback_of) for r in index.releases[-2:]] == [
+        (3, "meanwhile", None),
+        (4, None, 1),
+    ]
+    assert index.generation == 4

@@ -86,12 +86,13 @@ def put_all(s3: S3Client, bucket: str, root: Path, *, prefix: str, workers: int)
 
 
 def contents(s3: S3Client, bucket: str, *, leave_out: str) -> dict[str, bytes]:
-    """Every object in ``bucket`` by key, but the one named ``leave_out``."""
+    """Every object in ``bucket`` by key, but those whose key starts with ``leave_out`` (the
+    sync index's name: the index, and the release archive beside it)."""
     keys = [
         entry["Key"]
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket)
         for entry in page.get("Contents", [])
-        if entry["Key"] != leave_out
+        if not entry["Key"].startswith(leave_out)
     ]
     with ThreadPoolExecutor(max_workers=8) as pool:
         bodies = pool.map(lambda key: s3.get_object(Bucket=bucket, Key=key)["Body"].read(), keys)

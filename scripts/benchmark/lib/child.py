@@ -23,11 +23,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
-OPERATIONS = ("HEAD", "GET", "LIST", "PUT", "POST", "DELETE")
+OPERATIONS = ("HEAD", "GET", "LIST", "PUT", "COPY", "POST", "DELETE")
 
 
 def classify(method: str, url: str, bucket: str) -> str:
-    """HEAD/GET/PUT/POST/DELETE, except that a GET of the bucket itself is a LIST."""
+    """HEAD/GET/PUT/POST/DELETE, except that a GET of the bucket itself is a LIST (and a PUT
+    naming a source, a COPY: see Tally.record)."""
     method = method.upper()
     if method != "GET":
         return method if method in OPERATIONS else "OTHER"
@@ -64,6 +65,8 @@ class Tally:
         if host not in LOCAL_HOSTS:
             raise RuntimeError(f"bench: refusing a request to {host!r}; only 127.0.0.1 is allowed")
         operation = classify(method, url, self.bucket)
+        if operation == "PUT" and headers is not None and "x-amz-copy-source" in headers:
+            operation = "COPY"  # a CopyObject: a PUT naming its source, no body sent
         size = body_size(headers, body) if operation == "PUT" else 0
         with self.lock:
             self.requests[operation] += 1

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 from collectsync.cdn.paths import covering
 from collectsync.errors import DeployError
 
@@ -28,7 +25,13 @@ class InvalidationFailed(DeployError):
 
 def session_for(storage: Any) -> boto3.Session:
     """The boto3 session the S3 storage authenticates with, or boto3's default one."""
-    import boto3
+    try:
+        import boto3
+    except ImportError as error:  # only the s3 and cloudfront extras install it
+        raise DeployError(
+            "COLLECTSYNC_CLOUDFRONT_DISTRIBUTION needs boto3; install "
+            "django-collectsync[cloudfront] (or boto3) where you deploy."
+        ) from error
 
     profile = getattr(storage, "session_profile", None)
     if profile:
@@ -49,6 +52,12 @@ def invalidate(
     sent = covering(paths, PATHS_PER_INVALIDATION)
     if not sent:
         return []
+    try:
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:
+        session_for(storage)  # says which extra to install
+        raise
     config = Config(retries={"mode": "standard", "max_attempts": 5})
     try:
         session = session_for(storage)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, ClassVar
 
 from collectsync.allocator import limit_allocator
 from collectsync.flows.publishing import Publishing
@@ -25,6 +25,9 @@ from collectsync.stage.local_storage import scratch_dir
 
 
 class Deploy:
+    writes: ClassVar[bool] = True
+    """Whether it writes to the remote (the command confirms before it)."""
+
     def __init__(
         self, backend: dict[str, Any], request: Request, console: Console, collect: CollectInto
     ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from collectsync.errors import DeployError
 from collectsync.flows.publishing import Publishing
@@ -16,6 +16,9 @@ from collectsync.options import Console, Request
 
 
 class History:
+    writes: ClassVar[bool] = False
+    """Whether it writes to the remote (it only reads: no confirmation)."""
+
     def __init__(self, backend: dict[str, Any], request: Request, console: Console) -> None:
         self.request = request
         self.console = console

@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from collectsync.files import VARIANT_SUFFIXES, Provenance, Source
 from collectsync.flows.publishing import Publishing
@@ -35,6 +35,9 @@ SHAPING = {
 
 
 class PublishStage:
+    writes: ClassVar[bool] = True
+    """Whether it writes to the remote (the command confirms before it)."""
+
     def __init__(
         self,
         path: str,

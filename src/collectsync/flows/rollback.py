@@ -9,17 +9,18 @@ from the release archive, with no sources, no staging and nothing uploaded from 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from collectsync.errors import DeployError
+from collectsync.errors import DeployError, RemoteError
 from collectsync.flows.announcing import announce
 from collectsync.flows.publishing import Publishing
 from collectsync.index.releases import Release, Stamp, appended, archived_index_name
-from collectsync.index.stored import RemoteIndex, read_index, write_index
+from collectsync.index.stored import RemoteIndex, read_index, with_partial_index, write_index
 from collectsync.index.sync_index import SyncIndex
 from collectsync.index.wire import CorruptIndex
 from collectsync.interrupts import checkpoint
@@ -29,6 +30,9 @@ from collectsync.sync.restore import Restoration, plan_restore
 
 
 class Rollback:
+    writes: ClassVar[bool] = True
+    """Whether it writes to the remote (the command confirms before it)."""
+
     def __init__(self, backend: dict[str, Any], request: Request, console: Console) -> None:
         self.request = request
         self.console = console
@@ -44,7 +48,9 @@ class Rollback:
         record = read_index(
             self.target, verify=False, warn=self.console.warn, inform=lambda message: None
         )
-        index = record.index
+        # With what a rollback that stopped part way copied aside, so that it is not again.
+        index = with_partial_index(self.target, record.index)
+        record = dataclasses.replace(record, index=index)
         release = self.chosen(index)
         then = self.archived(index, release)
         number = index.generation + 1
@@ -124,11 +130,25 @@ class Rollback:
         workers = self.request.workers
         # The live release's bytes first: until the manifest is copied, it stays whole.
         copy_all(content, restoration.archiving.copies, workers=workers)
-        content.delete(restoration.deletions)
-        copy_all(content, restoration.restores, workers=workers)
-        checkpoint()  # the last moment at which stopping leaves the live release as it was
-        if restoration.manifest is not None:
-            content.copy(*restoration.manifest)
+        try:
+            content.delete(restoration.deletions)
+            copy_all(content, restoration.restores, workers=workers)
+            checkpoint()  # the last moment at which stopping leaves the live release as it was
+            if restoration.manifest is not None:
+                content.copy(*restoration.manifest)
+        except BaseException:
+            # What the rerun, or the next deploy, must know: the live bytes are archived (or
+            # a rerun would copy restored bytes aside under their md5), and the names being
+            # restored may hold either release's bytes.
+            restored = [name for _, name in restoration.restores]
+            unknown = [*restoration.deletions, *restored]
+            partial = index.chunked.changed(restoration.archiving.entries, drop=unknown)
+            with contextlib.suppress(RemoteError):
+                content.write_bytes(
+                    self.target.partial_name,
+                    dataclasses.replace(index, files=partial).to_bytes(),
+                )
+            raise
         archived = archive_index(self.target, index, record.read_as)
         number = index.generation + 1
         done = Stamp.here(self.request.release_name).release(

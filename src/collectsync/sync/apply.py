@@ -137,7 +137,7 @@ def apply_plan(
         number,
         new.manifest,
         uploaded=len(plan.uploads),
-        unchanged=len(plan.unchanged),
+        unchanged=plan.staged_count + plan.reused - len(plan.uploads),
         deleted=len(deleted),
         copied=len(archiving.copies) + len(archived),
     )

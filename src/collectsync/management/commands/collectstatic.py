@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from django.contrib.staticfiles.management.commands import collectstatic
 from django.core.exceptions import ImproperlyConfigured
@@ -11,13 +11,17 @@ from django.core.management.base import CommandError, CommandParser
 
 from collectsync.conf import conf
 from collectsync.errors import DeployError
-from collectsync.flows.choice import Flow, Writing, flow_for
+from collectsync.flows.build import Build
+from collectsync.flows.choice import flow_for
 from collectsync.interrupts import interrupts_noted
 from collectsync.options import Request, add_options, request_from
 from collectsync.progress import Bar, Progress
 from collectsync.remote.dispatch import configured_backend, is_local_backend
 from collectsync.report import confirmation
 from collectsync.stage.sources import Listing, has_path
+
+if TYPE_CHECKING:
+    from collectsync.flows.choice import Flow
 
 
 class Command(collectstatic.Command):
@@ -78,7 +82,7 @@ class Command(collectstatic.Command):
     def flow(self, request: Request, backend: dict[str, Any]) -> Flow:
         """The build, the publish, the rollback, the history or the whole deploy asked for."""
         flow = flow_for(request, backend, self, self.collect_into)
-        if self.interactive and isinstance(flow, Writing):
+        if self.interactive and not isinstance(flow, Build) and flow.writes:
             self.confirm(flow.destination)
         return flow
 

@@ -1,0 +1,90 @@
+"""Rollback: `--rollback` after a one-file deploy and after a deploy that changed 5 % of the
+files (what a Django upgrade does to the admin's), each against the ordinary one-file deploy
+(target ≤ 1.0x); and that deploy's requests, with the copies it now makes for a rollback.
+
+Each measured command is a fresh `manage.py collectstatic` process of the benchmark's corpus
+(lib/corpus.py), its S3 requests counted inside it (lib/child.py), against LocalStack at
+default settings.
+
+    scripts/localstack start
+    scripts/bench rollback --files 1865 --runs 3   # bench-results/rollback.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from scripts.benchmark.lib import buckets as bench_s3
+from scripts.benchmark.lib import corpus as bench_corpus
+from scripts.benchmark.lib import measurement
+from scripts.benchmark.lib.harness import LOCALSTACK, Bench, log
+
+BUCKET = "collectsync-bench-rollback"
+ONE_FILE = "ordinary deploy, one CSS edited"
+ROWS = [
+    ("--rollback after a one-CSS deploy", 1.0),
+    ("--rollback after a 5 % deploy", 1.0),
+]
+
+
+def command(bench: Bench, label: str, *options: str) -> dict[str, Any]:
+    return measurement.collectstatic(bench, label, BUCKET, *options)
+
+
+def measure(args: argparse.Namespace, work: Path) -> dict[str, list[dict[str, Any]]]:
+    bench = Bench(args, work, LOCALSTACK, bench_s3.client(LOCALSTACK))
+    corpus = bench.fresh_corpus()
+    bench_s3.reset_bucket(bench.s3, BUCKET)
+    command(bench, "first-deploy")
+    results: dict[str, list[dict[str, Any]]] = {}
+
+    def run(name: str, label: str, *options: str) -> None:
+        result = command(bench, label, *options)
+        log(f"  {name}: {result['seconds']:.2f} s; {result['requests']}")
+        results.setdefault(name, []).append(result)
+
+    for n in range(args.runs):
+        bench_corpus.change_files(corpus, bench_corpus.pick_one_css(corpus, n), f"one-{n}")
+        run(ONE_FILE, f"deploy-one-{n}")
+        run(ROWS[0][0], f"rollback-one-{n}", "--rollback")
+        command(bench, f"forward-one-{n}")  # the edited sources again: incremental
+        bench_corpus.change_files(corpus, bench_corpus.pick_share(corpus, n, 0.05), f"many-{n}")
+        command(bench, f"deploy-many-{n}")
+        run(ROWS[1][0], f"rollback-many-{n}", "--rollback")
+        command(bench, f"forward-many-{n}")
+    return results
+
+
+def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) -> str:
+    def median(name: str) -> float:
+        return measurement.median(results, name)
+
+    def requests(name: str) -> str:
+        return measurement.requests(results, name)
+
+    lines = [
+        f"# Rollback ({args.files} synthetic files, median of {args.runs}, default settings)",
+        "",
+        f"{ONE_FILE}: {median(ONE_FILE):.2f} s; {requests(ONE_FILE)}.",
+        "",
+        "| command | seconds | requests | vs the one-CSS deploy | target |",
+        "|---|---|---|---|---|",
+    ]
+    for measured, target in ROWS:
+        ratio = median(measured) / median(ONE_FILE)
+        lines.append(
+            f"| {measured} | {median(measured):.2f} | {requests(measured)} | {ratio:.2f}x | "
+            f"≤ {target}x |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> None:
+    measurement.main("rollback", measure, table, argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
