@@ -7,7 +7,7 @@ Each measured command is a fresh `manage.py collectstatic` process of the benchm
 default settings.
 
     scripts/localstack start
-    scripts/bench rollback --files 1865 --runs 3   # bench-results/rollback.md
+    scripts/bench rollback --files 1865 --runs 3 [--latency-ms 25]   # bench-results/rollback.md
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from scripts.benchmark.lib import buckets as bench_s3
 from scripts.benchmark.lib import corpus as bench_corpus
 from scripts.benchmark.lib import measurement
-from scripts.benchmark.lib.harness import LOCALSTACK, Bench, log
+from scripts.benchmark.lib.harness import LOCALSTACK, Bench, endpoint_for, log
 
 BUCKET = "collectsync-bench-rollback"
 ONE_FILE = "ordinary deploy, one CSS edited"
@@ -35,7 +35,12 @@ def command(bench: Bench, label: str, *options: str) -> dict[str, Any]:
 
 
 def measure(args: argparse.Namespace, work: Path) -> dict[str, list[dict[str, Any]]]:
-    bench = Bench(args, work, LOCALSTACK, bench_s3.client(LOCALSTACK))
+    with endpoint_for(args.latency_ms) as endpoint:
+        return measured(Bench(args, work, endpoint, bench_s3.client(LOCALSTACK)))
+
+
+def measured(bench: Bench) -> dict[str, list[dict[str, Any]]]:
+    args = bench.args
     corpus = bench.fresh_corpus()
     bench_s3.reset_bucket(bench.s3, BUCKET)
     command(bench, "first-deploy")
@@ -66,7 +71,8 @@ def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) ->
         return measurement.requests(results, name)
 
     lines = [
-        f"# Rollback ({args.files} synthetic files, median of {args.runs}, default settings)",
+        f"# Rollback ({args.files} synthetic files, median of {args.runs}, "
+        f"{args.latency_ms:g} ms added per request, default settings)",
         "",
         f"{ONE_FILE}: {median(ONE_FILE):.2f} s; {requests(ONE_FILE)}.",
         "",
@@ -83,7 +89,7 @@ def table(results: dict[str, list[dict[str, Any]]], args: argparse.Namespace) ->
 
 
 def main(argv: list[str]) -> None:
-    measurement.main("rollback", measure, table, argv)
+    measurement.main("rollback", measure, table, argv, latency=True)
 
 
 if __name__ == "__main__":

@@ -309,3 +309,24 @@ def test_a_deploy_during_a_rollback_is_merged_as_two_deploys_are(
         (4, None, 1),
     ]
     assert index.generation == 4
+
+
+def test_history_as_json_lists_each_release_with_its_status(
+    project: Project, tmp_path: Path
+) -> None:
+    run_command("--noinput", "--release-name", "first")
+    (project.source / "css/theme.css").write_text("/* edited */\n" + CSS_RULES)
+    run_command("--noinput", "--release-name", "second")
+    report = tmp_path / "history.json"
+
+    run_command("--history", "--json-report", str(report))
+
+    document = json.loads(report.read_text())
+    assert document["destination"] == f"s3://{project.bucket}/static"
+    assert document["live"] == 2
+    assert [(r["number"], r["name"], r["status"]) for r in document["releases"]] == [
+        (2, "second", "live"),
+        (1, "first", "available"),
+    ]
+    # Release 1 uploaded every object but release 2's new hashed theme (3) and the index.
+    assert document["releases"][1]["uploaded"] == len(project.keys_outside_archive()) - 4

@@ -15,11 +15,14 @@ from typing import Any
 from scripts.benchmark.lib.harness import CHILD, MANAGE, ROOT, Bench, child_env, run_timed
 
 
-def options(prog: str, argv: list[str]) -> argparse.Namespace:
+def options(prog: str, argv: list[str], *, latency: bool = False) -> argparse.Namespace:
+    """--files, --runs, --seed, --out-dir; with ``latency``, --latency-ms too."""
     parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--files", type=int, default=1000, help="synthetic files (1000)")
     parser.add_argument("--runs", type=int, default=3, help="runs of each command (3)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (1)")
+    if latency:
+        parser.add_argument("--latency-ms", type=float, default=0, help="added per request (0)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "bench-results")
     return parser.parse_args(argv)
 
@@ -73,9 +76,11 @@ def main(
     measure: Callable[[argparse.Namespace, Path], Results],
     table: Callable[[Results, argparse.Namespace], str],
     argv: list[str],
+    *,
+    latency: bool = False,
 ) -> None:
     """``python -m scripts.benchmark.NAME``: measure in a temp dir, write the results."""
-    args = options(f"python -m scripts.benchmark.{name}", argv)
+    args = options(f"python -m scripts.benchmark.{name}", argv, latency=latency)
     with tempfile.TemporaryDirectory(prefix=f"collectsync-bench-{name}-") as work:
         results = measure(args, Path(work))
     write(args, name, results, table(results, args))

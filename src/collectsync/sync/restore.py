@@ -23,8 +23,8 @@ class Restoration:
     archiving: Archiving
     """The live bytes about to be overwritten or deleted, kept for a later rollback."""
     files: dict[str, Entry]
-    """What the index records afterwards of the names above and of the live release's
-    others (retiring)."""
+    """What the index records afterwards, where it differs from now: the names above, and
+    the live release's others (retiring)."""
     missing: list[str]
     """Names of the earlier release whose bytes the remote no longer holds (pruned)."""
 
@@ -52,7 +52,9 @@ def plan_restore(index: SyncIndex, then: SyncIndex, index_name: str, number: int
         now = index.files.get(name)
         # A variant recorded without its md5 is the same only if the same compressor made it.
         if now is not None and now.same_content(want) and (want.md5 or same_compressor):
-            files[name] = dataclasses.replace(now, variants=want.variants, left=None)
+            kept = dataclasses.replace(now, variants=want.variants, left=None)
+            if kept != now:  # only what changes: the index's untouched chunks stay as read
+                files[name] = kept
             continue
         archived = index.files.get(archived_name(index_name, name, want))
         if archived is None or not archived.same_content(want):
