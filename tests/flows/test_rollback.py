@@ -19,10 +19,9 @@ import collectsync
 from collectsync.errors import RemoteError
 from collectsync.flows import rollback
 from collectsync.index.sync_index import SyncIndex
-from collectsync.remote import dispatch as remote
 from collectsync.remote.s3.adapter import S3Remote
 from collectsync.sync.archive import archive_index
-from tests.support.emulated import EMULATORS
+from tests.support.emulated import EMULATORS, deploying_to
 from tests.support.project import (
     CSS_RULES,
     INDEX_KEY,
@@ -51,12 +50,7 @@ def deployed(
     if kind == "s3":
         yield request.getfixturevalue("project")
         return
-    with EMULATORS[kind.removesuffix("-generic")]() as emulated:
-        if kind.endswith("-generic"):
-            monkeypatch.setattr(remote, "is_instance_of", lambda *_: False)
-            emulated = emulated.through_storage_api()
-        settings.STATICFILES_DIRS = [str(static_source)]
-        settings.STORAGES = emulated.storages(location="static")
+    with deploying_to(kind, static_source, settings, monkeypatch) as emulated:
         yield emulated.deployed(static_source)
 
 

@@ -19,6 +19,7 @@ from google.cloud import storage as gcs
 from storages.backends.azure_storage import AzureStorage
 from storages.backends.gcloud import GoogleCloudStorage
 
+from collectsync.remote import dispatch
 from tests.settings import AZURITE_ENDPOINT, GCS_ENDPOINT
 from tests.support.project import LOCATION, stock_whitenoise_tree
 
@@ -190,3 +191,19 @@ def uploaded(output: str) -> set[str]:
     """The names ``-v 2`` says were uploaded."""
     prefix = "Uploaded '"
     return {line[len(prefix) : -1] for line in output.splitlines() if line.startswith(prefix)}
+
+
+@contextmanager
+def deploying_to(
+    kind: str, static_source: Path, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Emulated]:
+    """The project deploying ``static_source`` into a fresh remote of ``kind`` (a name in
+    EMULATORS, or ``NAME-generic``: the same remote through the storage's public API, as any
+    other Django storage is written)."""
+    with EMULATORS[kind.removesuffix("-generic")]() as emulated:
+        if kind.endswith("-generic"):
+            monkeypatch.setattr(dispatch, "is_instance_of", lambda *_: False)
+            emulated = emulated.through_storage_api()
+        settings.STATICFILES_DIRS = [str(static_source)]
+        settings.STORAGES = emulated.storages(location="static")
+        yield emulated

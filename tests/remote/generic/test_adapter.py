@@ -17,7 +17,6 @@ from django.core.management.base import CommandError
 from google.cloud.storage.blob import Blob
 
 from collectsync.files import StagedFile
-from collectsync.remote import dispatch as remote
 from collectsync.remote.generic.adapter import StorageRemote
 from scripts.faults.proxy import Action, FaultProxy
 from tests.settings import AZURITE_ENDPOINT, GCS_ENDPOINT
@@ -25,6 +24,7 @@ from tests.support.emulated import (
     AZURITE_CONNECTION,
     EMULATORS,
     Emulated,
+    deploying_to,
     stock,
     uploaded,
 )
@@ -43,13 +43,7 @@ def emulated(
 ) -> Iterator[Emulated]:
     """A bucket or container, written through collectsync's adapter for it, or (generic)
     through the storage's public API, as any other Django storage is."""
-    kind = str(request.param)
-    with EMULATORS[kind.removesuffix("-generic")]() as emulated:
-        if kind.endswith("-generic"):
-            monkeypatch.setattr(remote, "is_instance_of", lambda *_: False)
-            emulated = emulated.through_storage_api()
-        settings.STATICFILES_DIRS = [str(static_source)]
-        settings.STORAGES = emulated.storages(location="static")
+    with deploying_to(str(request.param), static_source, settings, monkeypatch) as emulated:
         yield emulated
 
 
