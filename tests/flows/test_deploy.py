@@ -142,38 +142,42 @@ def test_any_input_change_bypasses_the_fast_path(
     assert INDEX_KEY in request_log.keys("PUT")
 
 
+@pytest.mark.parametrize("stylesheet", ["css/site.css", "css/theme.css"])
 def test_changing_one_css_file_uploads_exactly_its_variants_manifest_and_index(
-    project: Project, request_log: RequestLog
+    project: Project, request_log: RequestLog, stylesheet: str
 ) -> None:
     run_command("--noinput")
-    old_theme = project.manifest_paths()["css/theme.css"]
-    theme = project.source / "css/theme.css"
-    old_theme_bytes = theme.read_bytes()
+    old_hashed = project.manifest_paths()[stylesheet]
+    source = project.source / stylesheet
+    old_bytes = project.read(f"{LOCATION}/{stylesheet}")
     old_manifest_md5 = hashlib.md5(project.read(MANIFEST_KEY)).hexdigest()
-    theme.write_text(theme.read_text() + ".changed { color: red; }\n")
+    source.write_text(source.read_text() + ".changed { color: red; }\n")
     request_log.clear()
 
     run_command("--noinput")
 
-    new_theme = project.manifest_paths()["css/theme.css"]
-    assert new_theme != old_theme
+    new_hashed = project.manifest_paths()[stylesheet]
+    assert new_hashed != old_hashed
     variants = {"", ".gz", ".br"}
     assert request_log.keys("PUT") == (
-        {f"{LOCATION}/{new_theme}{v}" for v in variants}
-        | {f"{LOCATION}/css/theme.css{v}" for v in variants}
+        {f"{LOCATION}/{new_hashed}{v}" for v in variants}
+        | {f"{LOCATION}/{stylesheet}{v}" for v in variants}
         | {MANIFEST_KEY, INDEX_KEY}
     )
-    # The bytes overwritten, copied aside for a rollback: the unhashed name, its variants,
-    # the manifest, and the index of the release replaced.
+    # The bytes overwritten are kept for a rollback: the manifest and the index of the
+    # release replaced are copied aside; the stylesheet and its variants too, unless the
+    # previous release's hashed name holds the same bytes (no URL in it was rewritten).
     archive = f"{INDEX_KEY}.releases"
-    old_md5 = hashlib.md5(old_theme_bytes).hexdigest()
+    old_md5 = hashlib.md5(old_bytes).hexdigest()
+    twin_holds_them = project.read(f"{LOCATION}/{old_hashed}") == old_bytes
+    assert twin_holds_them == (stylesheet == "css/theme.css")
+    aside = set() if twin_holds_them else {f"{archive}/{old_md5}/{stylesheet}{v}" for v in variants}
     assert request_log.keys("COPY") == (
-        {f"{archive}/{old_md5}/css/theme.css{v}" for v in variants}
-        | {f"{archive}/{old_manifest_md5}/staticfiles.json", f"{archive}/index/1"}
+        aside | {f"{archive}/{old_manifest_md5}/staticfiles.json", f"{archive}/index/1"}
     )
     # The previous release's hashed file stays for pages still being served.
-    assert f"{LOCATION}/{old_theme}" in project.object_keys()
-    assert project.read(f"{LOCATION}/css/theme.css") == theme.read_bytes()
+    assert f"{LOCATION}/{old_hashed}" in project.object_keys()
+    assert project.read(f"{LOCATION}/{stylesheet}") == source.read_bytes()
 
 
 def test_force_sync_uploads_every_staged_file(project: Project, request_log: RequestLog) -> None:

@@ -87,17 +87,25 @@ def test_rollback_restores_every_name_of_the_earlier_release_and_a_deploy_rolls_
 ) -> None:
     source = deployed.source
     (source / "robots.txt").write_text("User-agent: *\nDisallow: /v1/\n")
+    print_css = source / "css/print.css"  # its URL is rewritten: no hashed name holds it
+    print_css.write_text('.p { background: url("../fonts/body.woff2"); }\n' + CSS_RULES)
     run_command("--noinput")
     v1 = stock_whitenoise_tree(settings, tmp_path / "v1")
     version_2(source)
+    print_css.write_text("/* v2 */\n" + print_css.read_text())
     run_command("--noinput")
     v2 = stock_whitenoise_tree(settings, tmp_path / "v2")
     serves(deployed, v2)
     report = tmp_path / "rollback.json"
 
-    out, _ = run_command("--noinput", "--rollback", "--json-report", str(report))
+    out, _ = run_command("--noinput", "--rollback", "-v", "2", "--json-report", str(report))
 
     serves(deployed, v1)
+    # Bytes no hashed name holds come from the archive; the others from v1's hashed names.
+    archived = r"'\.collectsync-index\.json\.releases/[0-9a-f]{32}/css/print\.css'"
+    assert re.search(rf"Copying {archived} to 'css/print\.css'\n", out)
+    theme = json.loads(v1["staticfiles.json"])["paths"]["css/theme.css"]
+    assert f"Copying '{theme}' to 'css/theme.css'\n" in out
     # Nothing came from this machine but the new index: the rest are copies.
     document = json.loads(report.read_text())
     assert document["rollback_of"] == 1
@@ -170,18 +178,24 @@ def test_rollback_refuses_what_means_nothing_to_it(project: Project, flag: str) 
 
 def test_a_dry_run_lists_the_copies_and_changes_nothing(project: Project) -> None:
     run_command("--noinput")
+    first = project.manifest_paths()["css/theme.css"]
     (project.source / "css/theme.css").write_text("/* edited */\n" + CSS_RULES)
     run_command("--noinput")
+    second = project.manifest_paths()["css/theme.css"]
     before = {key: project.read(key) for key in project.object_keys()}
 
     out, _ = run_command("--noinput", "--rollback", "--dry-run")
 
     assert {key: project.read(key) for key in project.object_keys()} == before
+    # theme.css has no URL to rewrite: each release's hashed name holds its bytes, and the
+    # manifest and the index are copied from the archive.
+    assert f"Pretending to copy '{first}' to 'css/theme.css'\n" in out
+    assert f"Pretending to copy '{first}.br' to 'css/theme.css.br'\n" in out
+    assert f"Pretending to copy '{second}'" not in out
     assert "Pretending to copy '.collectsync-index.json.releases/" in out
-    assert "' to 'css/theme.css'" in out
     assert "' to 'staticfiles.json'" in out
     assert without_time(out).endswith(
-        f"Would roll back s3://{project.bucket}/static to release 1: 9 server-side copies, "
+        f"Would roll back s3://{project.bucket}/static to release 1: 6 server-side copies, "
         "0 deletions, nothing uploaded. Nothing was written (--dry-run).\n"
     )
 
@@ -204,6 +218,25 @@ def test_a_pruned_release_is_refused_naming_the_way_back(
     )
     out, _ = run_command("--history")
     assert out.rstrip().endswith("[pruned]")
+
+
+def test_a_release_kept_by_prune_rolls_back_from_its_hashed_names(
+    project: Project, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    settings.COLLECTSYNC_KEEP_DEPLOYS = 2
+    theme = project.source / "css/theme.css"
+    run_command("--noinput")
+    theme.write_text("/* v2 */\n" + CSS_RULES)
+    v2 = stock_whitenoise_tree(settings, tmp_path / "v2")
+    run_command("--noinput", "--prune")
+    theme.write_text("/* v3 */\n" + CSS_RULES)
+    run_command("--noinput", "--prune")  # release 1's files go; 2's hashed names stay
+
+    run_command("--noinput", "--rollback", "2")
+
+    assert {name: project.read(f"{LOCATION}/{name}") for name in v2} == v2
+    with pytest.raises(CommandError, match="Release 1's files are no longer in"):
+        run_command("--noinput", "--rollback", "1")
 
 
 def test_each_release_records_who_made_it_and_a_no_change_deploy_records_nothing(

@@ -4,10 +4,13 @@ where it keeps the bytes a later rollback needs.
 A release's hashed files stay in place until ``--prune`` drops them. Its unhashed names (and
 their variants, and the manifest) are overwritten by later releases, so each deploy or
 rollback first copies the bytes it is about to overwrite or delete, server-side, into the
-archive: ``<index name>.releases/<md5>/<name>``. The index of each release is copied to
-``<index name>.releases/index/<number>`` when the next one replaces it. Both are recorded in
-the index like any file, with the release after which they were live, so that ``--prune``
-keeps them exactly as long as the releases that need them.
+archive: ``<index name>.releases/<md5>/<name>``, unless its hashed twin holds them. Most
+files are not rewritten by post-processing, so ``js/app.js`` holds the very bytes of
+``js/app.0123456789ab.js`` (Django names it by their md5), and its ``.gz`` those of the twin's:
+the twin stays as long as the release it belongs to, and a rollback copies from it. The index
+of each release is copied to ``<index name>.releases/index/<number>`` when the next one
+replaces it. Both are recorded in the index like any file, with the release after which they
+were live, so that ``--prune`` keeps them exactly as long as the releases that need them.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import os
+import posixpath
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from collectsync import __version__
-from collectsync.files import Entry
+from collectsync.files import VARIANT_SUFFIXES, Entry
 
 RELEASES_KEPT = 100
 """Release records the index keeps, newest last; older ones drop off the history."""
@@ -143,6 +147,18 @@ def archived_name(index_name: str, name: str, entry: Entry) -> str:
     content = entry.md5 or entry.source_md5
     assert content is not None, "every entry records its md5 or its source's"
     return f"{archive_prefix(index_name)}{content}/{name}"
+
+
+def hashed_twin(name: str, entry: Entry) -> str | None:
+    """The hashed name that holds ``name``'s bytes as ``entry`` records them, if post-processing
+    left them as they were: Django names a file by the first 12 hex digits of its md5 (a
+    variant, its source's). Whether the remote has it is for the index to tell."""
+    content = entry.md5 or entry.source_md5
+    suffix = next((s for s in VARIANT_SUFFIXES if entry.source_md5 and name.endswith(s)), "")
+    if content is None:
+        return None
+    root, ext = posixpath.splitext(name[: len(name) - len(suffix)])
+    return f"{root}.{content[:12]}{ext}{suffix}"
 
 
 def archived_index_name(index_name: str, number: int) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from collectsync.errors import ConcurrentUpdate
 from collectsync.files import Entry
-from collectsync.index.releases import archived_index_name, archived_name
+from collectsync.index.releases import archived_index_name, archived_name, hashed_twin
 from collectsync.index.stored import Target
 from collectsync.index.sync_index import SyncIndex
 from collectsync.remote.base import Remote
@@ -35,7 +35,8 @@ def plan_archiving(
 ) -> Archiving:
     """What to copy aside before release ``number`` overwrites or deletes the ``current``
     objects (name: the entry the index has for it). Bytes the archive holds already are not
-    copied again: their entry just says they were live until now."""
+    copied again: their entry just says they were live until now. Nor are bytes a hashed
+    twin holds that stays at least as long (see index/releases.py)."""
     copies: list[tuple[str, str]] = []
     entries: dict[str, Entry] = {}
     for name, entry in sorted(current.items()):
@@ -45,6 +46,10 @@ def plan_archiving(
         if kept is not None and kept.same_content(entry):
             entries[key] = dataclasses.replace(kept, left=max(kept.left or 0, left))
             continue
+        twin = hashed_twin(name, entry)
+        held = index.files.get(twin) if twin is not None and twin not in current else None
+        if held is not None and held.same_content(entry) and (held.left or left + 1) >= left:
+            continue  # a live twin is kept by --prune as long as its release is
         copies.append((name, key))
         entries[key] = Entry(entry.md5, entry.size, entry.source_md5, None, left)
     return Archiving(copies, entries)

@@ -4,10 +4,11 @@ an earlier release left in the remote holds that release's bytes again."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Container
 from dataclasses import dataclass
 
 from collectsync.files import VARIANT_SUFFIXES, Entry
-from collectsync.index.releases import archive_prefix, archived_name
+from collectsync.index.releases import archive_prefix, archived_name, hashed_twin
 from collectsync.index.sync_index import SyncIndex
 from collectsync.sync.archive import Archiving, plan_archiving
 
@@ -45,25 +46,8 @@ def plan_restore(index: SyncIndex, then: SyncIndex, index_name: str, number: int
         for name, entry in then.files.items()
         if entry.left is None and not name.startswith(own)
     }
-    restores, missing = [], []
     files: dict[str, Entry] = {}
     overwritten: dict[str, Entry] = {}
-    for name, want in sorted(wanted.items()):
-        now = index.files.get(name)
-        # A variant recorded without its md5 is the same only if the same compressor made it.
-        if now is not None and now.same_content(want) and (want.md5 or same_compressor):
-            kept = dataclasses.replace(now, variants=want.variants, left=None)
-            if kept != now:  # only what changes: the index's untouched chunks stay as read
-                files[name] = kept
-            continue
-        archived = index.files.get(archived_name(index_name, name, want))
-        if archived is None or not archived.same_content(want):
-            missing.append(name)
-            continue
-        restores.append((archived_name(index_name, name, want), name))
-        files[name] = dataclasses.replace(want, left=None)
-        if now is not None:
-            overwritten[name] = now
     deletions = []
     for name, now in index.files.items():
         if now.left is not None or name in wanted or name.startswith(own):
@@ -74,6 +58,25 @@ def plan_restore(index: SyncIndex, then: SyncIndex, index_name: str, number: int
             overwritten[name] = now
         else:
             files[name] = dataclasses.replace(now, left=number)
+    changing: dict[str, tuple[Entry, Entry | None]] = {}
+    for name, want in sorted(wanted.items()):
+        live = index.files.get(name)
+        # A variant recorded without its md5 is the same only if the same compressor made it.
+        if live is not None and live.same_content(want) and (want.md5 or same_compressor):
+            kept = dataclasses.replace(live, variants=want.variants, left=None)
+            if kept != live:  # only what changes: the index's untouched chunks stay as read
+                files[name] = kept
+        else:
+            changing[name] = (want, live)
+    overwritten.update({name: e for name, (_, e) in changing.items() if e is not None})
+    restores, missing = [], []
+    for name, (then_had, _) in changing.items():
+        source = holding(index, name, then_had, index_name, {*changing, *deletions})
+        if source is None:
+            missing.append(name)
+            continue
+        restores.append((source, name))
+        files[name] = dataclasses.replace(then_had, left=None)
     manifest = None
     if then.manifest is not None and then.manifest_name is not None:
         name = then.manifest_name
@@ -86,3 +89,15 @@ def plan_restore(index: SyncIndex, then: SyncIndex, index_name: str, number: int
                 overwritten[name] = index.manifest
     archiving = plan_archiving(index, overwritten, index_name, number)
     return Restoration(restores, manifest, sorted(deletions), archiving, files, missing)
+
+
+def holding(
+    index: SyncIndex, name: str, want: Entry, index_name: str, changing: Container[str]
+) -> str | None:
+    """The name in the remote that holds ``want``, the bytes ``name`` had: its archived copy,
+    or else its hashed twin, unless the rollback overwrites or deletes that too."""
+    for source in (archived_name(index_name, name, want), hashed_twin(name, want)):
+        held = index.files.get(source) if source is not None else None
+        if held is not None and held.same_content(want) and source not in changing:
+            return source
+    return None
