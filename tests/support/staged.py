@@ -18,6 +18,13 @@ def staged(name: str, md5: str = "a" * 32, size: int = 3) -> StagedFile:
     return StagedFile(name=name, path=Path("/nowhere") / name, md5=md5, size=size)
 
 
+def staged_files(root: Path, count: int) -> list[StagedFile]:
+    """``count`` small stylesheets written under ``root``, described as staging does."""
+    for i in range(count):
+        (root / f"f{i:03}.css").write_text(f"file {i}")
+    return [describe(root, f"f{i:03}.css") for i in range(count)]
+
+
 def unexpected(warning: str) -> None:
     raise AssertionError(f"unexpected warning: {warning}")
 

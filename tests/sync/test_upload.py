@@ -1,32 +1,22 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from whitenoise.compress import Compressor
 
-from collectsync.errors import ConnectionLost
+from collectsync.errors import ConnectionLost, TransientError
 from collectsync.files import StagedFile
 from collectsync.remote.weather import Weather
-from collectsync.stage.inventory import describe
 from collectsync.sync.upload import (
     QUEUED_PER_WORKER,
     UploadPool,
-    background_uploads,
     upload_parallel,
     upload_pool,
 )
 from tests.support.fakes import RecordingRemote
-from tests.support.project import INDEX_KEY, MANIFEST_KEY, Project, RequestLog, run_command
-
-
-def staged_files(root: Path, count: int) -> list[StagedFile]:
-    for i in range(count):
-        (root / f"f{i:03}.css").write_text(f"file {i}")
-    return [describe(root, f"f{i:03}.css") for i in range(count)]
+from tests.support.staged import staged_files
 
 
 def test_failures_come_back_in_the_order_given(tmp_path: Path) -> None:
@@ -134,43 +124,6 @@ def test_nothing_to_upload() -> None:
     assert upload_parallel([], RecordingRemote(), workers=8, on_uploaded=lambda f: None) == []
 
 
-def test_only_new_names_are_uploaded_in_the_background(tmp_path: Path) -> None:
-    files = staged_files(tmp_path, 4)
-    remote = RecordingRemote(failing={"f002.css"})
-
-    with background_uploads(remote, workers=2, is_new=lambda name: name != "f001.css") as early:
-        early.offer(files)
-        uploaded, failures = early.finish()
-
-    assert sorted(f.name for f in uploaded) == ["f000.css", "f003.css"]
-    assert [failure.file.name for failure in failures] == ["f002.css"]
-    assert sorted(remote.objects) == ["f000.css", "f003.css"]
-
-
-def test_new_files_upload_while_whitenoise_still_compresses(
-    project: Project, request_log: RequestLog, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    puts_before_compressing: list[int] = []
-    compress = Compressor.compress
-
-    def compress_after_an_upload(self: Compressor, path: str) -> Iterator[str]:
-        deadline = time.monotonic() + 60  # a safety net: the first PUT comes in well under it
-        while not request_log.keys("PUT") and time.monotonic() < deadline:
-            time.sleep(0.01)
-        puts_before_compressing.append(len(request_log.keys("PUT")))
-        yield from compress(self, path)
-
-    monkeypatch.setattr(Compressor, "compress", compress_after_an_upload)
-
-    run_command("--noinput")
-
-    assert puts_before_compressing
-    assert min(puts_before_compressing) > 0
-    puts = [key for method, _, key in request_log.requests if method == "PUT"]
-    assert puts[-2:] == [MANIFEST_KEY, INDEX_KEY]
-    assert set(puts) == project.object_keys()
-
-
 class DeadRemote(RecordingRemote):
     """A black hole: each write hangs until ``released``; the weather runs on ``clock``."""
 
@@ -186,6 +139,90 @@ class DeadRemote(RecordingRemote):
         self.hanging.set()
         self.released.wait(timeout=120)
         raise OSError("Read timeout on endpoint URL")
+
+
+class RefusedOnce(RecordingRemote):
+    """Refuses the first attempt at ``refused`` (slow down); its clock stands still until
+    every other file is written, then moves a minute on."""
+
+    def __init__(self, refused: str, others: set[str]) -> None:
+        super().__init__()
+        self.clock = [100.0]
+        self.weather = Weather(
+            self.destination, retry_deadline=600, lost_after=60, clock=lambda: self.clock[0]
+        )
+        self.weather.succeeded()
+        self.refused, self.others = refused, others
+
+    def write(self, staged: StagedFile) -> None:
+        if staged.name == self.refused and f"refused {staged.name}" not in self.events:
+            self.events.append(f"refused {staged.name}")
+            raise TransientError("SlowDown Please reduce your request rate.", throttled=True)
+        super().write(staged)
+        if set(self.writes) == self.others:
+            self.clock[0] += 60
+
+
+def test_a_refused_upload_waits_for_its_next_round_without_its_worker(tmp_path: Path) -> None:
+    files = staged_files(tmp_path, 10)
+    remote = RefusedOnce("f000.css", {f.name for f in files[1:]})
+
+    failures = upload_parallel(files, remote, workers=1, on_uploaded=lambda f: None)
+
+    # The one worker went on with the other files while f000.css waited out its pause.
+    assert failures == []
+    assert remote.events == [
+        "refused f000.css",
+        *(f"write {f.name}" for f in files[1:]),
+        "write f000.css",
+    ]
+    assert remote.weather.summary().requests_retried == 1
+
+
+class RefusedThrice(RecordingRemote):
+    """Refuses the first three attempts at f000.css; each write moves the clock a second on
+    before it ends, so that a pause is over once another file has been written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.clock = [100.0]
+        self.weather = Weather(
+            self.destination, retry_deadline=10**9, lost_after=10**9, clock=self.now
+        )
+        self.weather.succeeded()
+
+    def now(self) -> float:
+        return self.clock[0]
+
+    def write(self, staged: StagedFile) -> None:
+        self.clock[0] += 1
+        if staged.name == "f000.css" and self.events.count("refused f000.css") < 3:
+            self.events.append("refused f000.css")
+            raise TransientError("SlowDown Please reduce your request rate.", throttled=True)
+        super().write(staged)
+        self.weather.succeeded()
+
+
+@pytest.mark.parametrize("others", [0, 10])
+def test_a_pause_doubles_only_with_rounds_in_which_nothing_got_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, others: int
+) -> None:
+    monkeypatch.setattr("collectsync.remote.weather.FIRST_PAUSE", 0.01)
+    files = staged_files(tmp_path, 1 + others)
+    remote = RefusedThrice()
+    if not others:  # alone, its pauses are waited out on the real clock
+        remote.weather = Weather(remote.destination, retry_deadline=10**9, lost_after=10**9)
+        remote.weather.succeeded()
+
+    assert upload_parallel(files, remote, workers=1, on_uploaded=lambda f: None) == []
+
+    throttling = remote.weather.summary()
+    assert throttling.requests_retried == 3
+    if others:  # each round after a success elsewhere: 0.005 to 0.01 s each
+        assert 0.015 <= throttling.backoff_seconds <= 0.03
+        assert remote.events[:3] == ["refused f000.css", "write f001.css", "refused f000.css"]
+    else:  # 0.005-0.01, then 0.01-0.02, then 0.02-0.04
+        assert 0.035 <= throttling.backoff_seconds <= 0.07
 
 
 def test_a_lost_connection_stops_the_wait_for_uploads_that_hang(tmp_path: Path) -> None:

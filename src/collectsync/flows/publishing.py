@@ -31,9 +31,9 @@ from collectsync.progress import Bar
 from collectsync.remote.dispatch import build_remote_storage, manifest_remote, open_remote
 from collectsync.report import Outcome, plan_lines, summary, write_json_report
 from collectsync.sync.apply import UploadFailed, apply_plan
+from collectsync.sync.background import BackgroundUploads, background_uploads
 from collectsync.sync.plan import Plan, make_plan
 from collectsync.sync.prune import prune
-from collectsync.sync.upload import BackgroundUploads, background_uploads
 
 
 @dataclass(frozen=True)

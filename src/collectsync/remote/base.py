@@ -76,6 +76,12 @@ class Remote:
         """Write the staged file under its name, overwriting in place. Thread-safe."""
         raise NotImplementedError
 
+    def write_once(self, staged: StagedFile) -> None:
+        """``write()``, where a failure that passes may end the request at once (as a
+        TransientError) instead of being retried in it: the upload pool tries the file
+        again later and, meanwhile, uses its slot for another."""
+        self.write(staged)
+
     def write_bytes(self, name: str, data: bytes, *, if_unchanged: bool = False) -> None:
         """Write ``data``; with ``if_unchanged``, only if the object is as this remote last
         read it (absent included), else raise ConcurrentUpdate. Remotes without conditional

@@ -30,7 +30,7 @@ Trouble = Literal["throttled", "connection", "transient"]
 """Kinds of trouble that pass: an answer asking to slow down, no connection or no answer,
 and any other answer worth another try (500, a request timeout)."""
 
-FIRST_PAUSE = 1.0
+FIRST_PAUSE = 0.5
 """Seconds before a failed file's second round; each later round waits twice as long."""
 LONGEST_PAUSE = 30.0
 CUT_INTERVAL = 1.0
@@ -72,6 +72,7 @@ class Weather:
         """When the first attempt that found no connection was sent, none getting through
         since: a black hole's attempts fail only at their timeout, long after."""
         self._last_answer = -float("inf")
+        self._last_success = -float("inf")
         self._last_failure = ""
         self._answered = False
         """Whether the remote has answered at all: until it has, no connection means a wrong
@@ -112,7 +113,7 @@ class Weather:
     def succeeded(self) -> None:
         with self._changed:
             self._failing_since = None
-            self._last_answer = self._clock()
+            self._last_answer = self._last_success = self._clock()
             self._answered = True
             self._concurrency.answered(refused=False)
             self._changed.notify_all()
@@ -170,6 +171,19 @@ class Weather:
             return None
         return pause
 
+    def succeeded_since(self, moment: float) -> bool:
+        with self._changed:
+            return self._last_success > moment
+
+    def later(self, round_number: int, first_failed: float) -> float | None:
+        """Seconds until round ``round_number`` of something that failed first at
+        ``first_failed``, or None if it is not to be tried again: the remote never answered
+        (say why now, don't wait to call it lost), or the round would pass the deadline."""
+        with self._changed:
+            if not self._answered:
+                return None
+        return self.pause_before_round(round_number, first_failed)
+
     def in_rounds(self, attempt: Callable[[], T], stopping: threading.Event | None = None) -> T:
         """``attempt()``, again in later rounds while it fails on something that passes, until
         its deadline, the connection is lost, or ``stopping`` is set (Ctrl-C)."""
@@ -182,11 +196,9 @@ class Weather:
             try:
                 return attempt()
             except TransientError:
-                if not self._answered:
-                    raise  # never connected: say why now, don't wait to call it lost
                 round_number += 1
                 first_failed = first_failed or self._clock()
-                pause = self.pause_before_round(round_number, first_failed)
+                pause = self.later(round_number, first_failed)
                 if pause is None or (stopping or threading.Event()).wait(pause):
                     raise
                 self.backed_off(pause)

@@ -3,8 +3,10 @@ as the remote's weather allows, retrying what failed on something that passes.""
 
 from __future__ import annotations
 
-import queue
+import heapq
+import itertools
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,8 +37,24 @@ class Failure:
         return isinstance(self.error, RemoteError) and not isinstance(self.error, passing)
 
 
+@dataclass
+class Job:
+    """One file to upload, and how its rounds have gone."""
+
+    staged: StagedFile
+    quiet_rounds: int = 0
+    """Rounds in a row that failed with nothing else getting through in between either."""
+    first_failed: float | None = None
+    failed_at: float | None = None
+    error: TransientError | None = None
+
+
 class UploadPool:
     """Worker threads writing files to a remote; ``submit`` waits while the queue is full.
+
+    A file that failed on something that passes waits out its pause in a list, not in a
+    worker: the worker goes on with the next file, so a storm of refusals costs the requests
+    refused and not the upload slots idle behind their pauses.
 
     The workers are daemon threads: once the deploy has given up (Ctrl-C, a lost connection),
     one stuck in a request to a dead network must not keep the process from exiting.
@@ -53,9 +71,17 @@ class UploadPool:
         remote.weather.allow(workers)
         self._on_uploaded = on_uploaded
         self._stopping = threading.Event()
-        self._queue: queue.SimpleQueue[StagedFile | None] = queue.SimpleQueue()
         self._slots = threading.Semaphore(workers * QUEUED_PER_WORKER)
-        self._lock = threading.Condition()
+        lock = threading.RLock()
+        self._lock = threading.Condition(lock)
+        """Signalled when an upload ends."""
+        self._ready = threading.Condition(lock)
+        """Signalled when there is something for a worker to do."""
+        self._waiting: deque[Job] = deque()
+        self._later: list[tuple[float, int, Job]] = []
+        """Files to try again, by when: a heap."""
+        self._count = itertools.count()
+        self._closing = False
         self._uploading: dict[int, StagedFile] = {}
         self.uploaded: list[StagedFile] = []
         self.failures: list[Failure] = []
@@ -75,61 +101,96 @@ class UploadPool:
                 raise lost  # the workers are stuck on a dead network: don't wait for them
         with self._lock:
             self.unfinished += 1
-        self._queue.put(staged)
+            self._waiting.append(Job(staged))
+            self._ready.notify()
+
+    def _next(self) -> Job | None:
+        """The next file to try: one whose pause is over, else a new one; None once closed
+        and every upload has ended (a file under way may still need another round)."""
+        weather = self._remote.weather
+        with self._lock:
+            while True:
+                due = self._later[0][0] if self._later else None
+                if due is not None and (self._stopping.is_set() or due <= weather.now()):
+                    return heapq.heappop(self._later)[2]
+                if self._waiting:
+                    return self._waiting.popleft()
+                if self._closing and not self.unfinished:
+                    return None
+                self._ready.wait(None if due is None else max(0.0, due - weather.now()))
 
     def _work(self) -> None:
-        while (staged := self._queue.get()) is not None:
-            try:
-                if not self._stopping.is_set():
-                    self._upload(staged)
-            finally:
-                with self._lock:
-                    self.unfinished -= 1
-                    self._lock.notify_all()
-                self._slots.release()
+        while (job := self._next()) is not None:
+            if self._stopping.is_set():
+                self._ended(job, job.error)  # not tried again: only a failure so far counts
+            else:
+                self._upload(job)
 
-    def _upload(self, staged: StagedFile) -> None:
+    def _upload(self, job: Job) -> None:
+        weather = self._remote.weather
         with self._lock:
-            self._uploading[threading.get_ident()] = staged
-        error = self._upload_in_rounds(staged)
+            self._uploading[threading.get_ident()] = job.staged
+        error: BaseException | None = None
+        due: float | None = None
+        try:
+            lost = weather.lost()
+            if lost is not None:
+                raise lost  # don't try what can't succeed: the deploy stops
+            with weather.slot():
+                self._remote.write_once(job.staged)
+        except TransientError as failed:
+            # While other uploads get through, a refusal is this file's bad luck: it goes
+            # again soon (the uploads at once are what eases the load). Its pause doubles only
+            # with rounds in which nothing got through at all.
+            quiet = job.failed_at is not None and not weather.succeeded_since(job.failed_at)
+            job.quiet_rounds = job.quiet_rounds + 1 if quiet else 1
+            job.failed_at = weather.now()
+            job.first_failed = job.first_failed or job.failed_at
+            job.error = error = failed
+            pause = weather.later(job.quiet_rounds, job.first_failed)
+            if pause is not None:
+                weather.backed_off(pause)
+                due = weather.now() + pause
+        except Exception as failed:
+            error = failed
         with self._lock:
             if self._uploading.pop(threading.get_ident(), None) is None:
-                return  # given up on already: the connection was lost
-            if error is None:
-                self.uploaded.append(staged)
-                self._on_uploaded(staged)
-                return
-            self.failures.append(Failure(staged, error))
-            if sum(failure.refused for failure in self.failures) >= REFUSALS_BEFORE_STOP:
-                self._stopping.set()  # the files still queued are not tried
+                self._ended(job, None)  # given up on already: the connection was lost
+            elif due is not None:
+                heapq.heappush(self._later, (due, next(self._count), job))
+                self._ready.notify()
+            else:
+                self._ended(job, error, uploaded=error is None)
 
-    def _upload_in_rounds(self, staged: StagedFile) -> BaseException | None:
-        """Write ``staged``, again in later rounds while it fails on something that passes;
-        the error that ended it, if it did not succeed."""
-        weather = self._remote.weather
-
-        def write() -> None:
-            with weather.slot():
-                self._remote.write(staged)
-
-        try:
-            weather.in_rounds(write, self._stopping)
-        except Exception as error:
-            return error
-        return None
+    def _ended(self, job: Job, error: BaseException | None, *, uploaded: bool = False) -> None:
+        with self._lock:
+            if uploaded:
+                self.uploaded.append(job.staged)
+                self._on_uploaded(job.staged)
+            elif error is not None:
+                self.failures.append(Failure(job.staged, error))
+                if sum(failure.refused for failure in self.failures) >= REFUSALS_BEFORE_STOP:
+                    self._stopping.set()  # the files still queued are not tried
+            self.unfinished -= 1
+            self._lock.notify_all()
+            self._ready.notify_all()  # the last one lets the workers end
+        self._slots.release()
 
     def finish(self) -> None:
         """Wait for every submitted upload (see _wait)."""
-        for _ in self._workers:
-            self._queue.put(None)
+        self._close()
         self._wait()
+
+    def _close(self) -> None:
+        with self._lock:
+            self._closing = True
+            self._ready.notify_all()
 
     def cancel(self, *, wait: bool) -> None:
         """Drop what is queued; with ``wait``, wait for the uploads under way (see _wait), so
         that none goes on writing once the deploy has failed."""
         self._stopping.set()
-        for _ in self._workers:
-            self._queue.put(None)
+        self._close()
         if wait:
             self._wait()
 
@@ -140,9 +201,14 @@ class UploadPool:
             while self.unfinished:
                 self._lock.wait(timeout=LOST_CHECK)
                 lost = self._remote.weather.lost()
-                if lost is not None and self._uploading:
+                if lost is not None and (self._uploading or self._later):
                     self.failures += [Failure(f, lost) for f in self._uploading.values()]
+                    for _, _, job in self._later:  # waiting for a round that won't come
+                        self.failures.append(Failure(job.staged, lost))
+                        self.unfinished -= 1
+                        self._slots.release()
                     self._uploading.clear()
+                    self._later.clear()
                     self._stopping.set()
                     return
 
@@ -181,34 +247,3 @@ def upload_parallel(
             pool.submit(staged)
     position = {f.name: i for i, f in enumerate(files)}
     return sorted(pool.failures, key=lambda failure: position[failure.file.name])
-
-
-class BackgroundUploads:
-    """Uploads files as staging finishes them, while it goes on compressing others.
-
-    Only new keys are offered: nothing the live manifest names can change before the manifest
-    is switched, whatever happens to the rest of the deploy.
-    """
-
-    def __init__(self, pool: UploadPool, *, is_new: Callable[[str], bool]) -> None:
-        self._pool = pool
-        self._is_new = is_new
-
-    def offer(self, files: list[StagedFile]) -> None:
-        for staged in files:
-            if self._is_new(staged.name):
-                self._pool.submit(staged)
-
-    def finish(self) -> tuple[list[StagedFile], list[Failure]]:
-        """Wait for every upload; return what was uploaded and what failed."""
-        self._pool.finish()
-        failures = sorted(self._pool.failures, key=lambda failure: failure.file.name)
-        return self._pool.uploaded, failures
-
-
-@contextmanager
-def background_uploads(
-    remote: Remote, *, workers: int, is_new: Callable[[str], bool]
-) -> Iterator[BackgroundUploads]:
-    with upload_pool(remote, workers=workers) as pool:
-        yield BackgroundUploads(pool, is_new=is_new)

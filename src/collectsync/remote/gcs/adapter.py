@@ -157,8 +157,6 @@ class GoogleCloudRemote(Remote):
         generation: int | None = None,
     ) -> int | None:
         key = self.key(name)
-        with self.failing_as(name):
-            blob = self._bucket().blob(key)
         parameters = dict(self._storage.get_object_parameters(key))
         acl = parameters.pop("acl", self._storage.default_acl)
         content_type, encoding = mimetypes.guess_type(key)
@@ -166,10 +164,6 @@ class GoogleCloudRemote(Remote):
         parameters.setdefault("content_encoding", encoding)
         if cache_control:
             parameters.setdefault("cache_control", cache_control)
-        for field, value in parameters.items():
-            setattr(blob, field, value)
-        # Sent with the upload: Cloud Storage refuses bytes that don't match it.
-        blob.md5_hash = base64.b64encode(bytes.fromhex(md5)).decode()
         upload: dict[str, Any] = {
             "content_type": content_type,
             "predefined_acl": acl,
@@ -179,7 +173,13 @@ class GoogleCloudRemote(Remote):
             "timeout": self._timeout(),
         }
         self.count("PUT")
+        # One block for the request: making the blob is no answer from the service.
         with self.failing_as(name):
+            blob = self._bucket().blob(key)
+            for field, value in parameters.items():
+                setattr(blob, field, value)
+            # Sent with the upload: Cloud Storage refuses bytes that don't match it.
+            blob.md5_hash = base64.b64encode(bytes.fromhex(md5)).decode()
             if path is not None:
                 blob.upload_from_filename(str(path), **upload)
             else:

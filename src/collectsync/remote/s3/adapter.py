@@ -21,6 +21,7 @@ from collectsync.remote.s3.config import Clients, for_endpoint, with_retries, wr
 from collectsync.remote.s3.errors import (
     MISSING_OBJECT_CODES,
     UNSUPPORTED_CODES,
+    Unretried,
     error_code,
     remote_error,
 )
@@ -97,8 +98,7 @@ class S3Remote(Remote):
         return held, [name for name, answer in answers.items() if answer is None]
 
     def _holds(self, staged: StagedFile) -> tuple[str, bool | None]:
-        head = self._head(staged.name)
-        return staged.name, False if head is None else holds(head, staged)
+        return staged.name, (head := self._head(staged.name)) is not None and holds(head, staged)
 
     @in_rounds
     def _head(self, name: str) -> dict[str, Any] | None:
@@ -181,6 +181,10 @@ class S3Remote(Remote):
         with staged.path.open("rb") as body:
             self._put(key, body, staged.md5, cache_control)
 
+    def write_once(self, staged: StagedFile) -> None:
+        with self._watcher.unretried():  # botocore would sleep out its backoff in the slot
+            self.write(staged)
+
     @in_rounds
     def write_bytes(self, name: str, data: bytes, *, if_unchanged: bool = False) -> None:
         key = self.key(name)
@@ -194,8 +198,7 @@ class S3Remote(Remote):
         except ClientError as error:
             if not conditions or error_code(error) not in UNSUPPORTED_CODES:
                 raise remote_error(error, self.container, key) from error
-            # Some S3-compatible services reject conditional writes; without them the last
-            # index written wins, as on storages other than S3.
+            # Some S3-compatible services refuse them: the last index written wins, as elsewhere.
             logger.warning(
                 "Bucket '%s' does not support conditional writes (%s); the sync index was "
                 "written unconditionally, so a concurrent deploy may overwrite it.",
@@ -241,7 +244,7 @@ class S3Remote(Remote):
                     "set AWS_DEFAULT_ACL = None (or the storage's default_acl) and rerun."
                 ) from error
             raise remote_error(error, self.container, key) from error
-        except BotoCoreError as error:
+        except (BotoCoreError, Unretried) as error:
             raise remote_error(error, self.container, key) from error
         etag: str = response["ETag"]
         return etag

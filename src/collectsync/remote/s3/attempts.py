@@ -1,17 +1,23 @@
 """Every attempt botocore makes at an S3 request, told to the deploy's weather.
 
 botocore's standard retry mode retries each request itself (backoff with jitter, a retry
-quota); these hooks only watch it: throttling lowers the uploads in flight, the pause before
+quota); these hooks watch it: throttling lowers the uploads in flight, the pause before
 each retry is counted, and once the connection counts as lost, the next failed attempt ends
-its request instead of being retried.
+its request instead of being retried. A file upload is not retried by botocore at all: it
+would sleep out the backoff in an upload slot that another file could use, so the upload pool
+schedules it again itself (sync/upload.py).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from collectsync.remote.s3.errors import failure_kind, short_reason
+from botocore.exceptions import ClientError
+
+from collectsync.remote.s3.errors import Unretried, failure_kind, short_reason
 from collectsync.remote.weather import Weather
 
 if TYPE_CHECKING:
@@ -23,6 +29,16 @@ class AttemptWatcher:
         self._weather = weather
         self._failed_at = threading.local()
         self._sent_at = threading.local()
+        self._unretried = threading.local()
+
+    @contextmanager
+    def unretried(self) -> Iterator[None]:
+        """Requests made by this thread inside end at their first failure (Unretried)."""
+        self._unretried.on = True
+        try:
+            yield
+        finally:
+            self._unretried.on = False
 
     def watch(self, client: S3Client) -> None:
         events = client.meta.events
@@ -48,6 +64,10 @@ class AttemptWatcher:
         lost = self._weather.lost()
         if lost is not None:
             raise lost  # the request ends here, unretried
+        if getattr(self._unretried, "on", False):
+            operation = kwargs.get("operation")
+            name = getattr(operation, "name", "request")
+            raise Unretried(caught_exception or ClientError(parsed or {}, name))  # type: ignore[arg-type]
         self._failed_at.at = self._weather.now()
 
     def _sending(self, **kwargs: Any) -> None:

@@ -91,6 +91,15 @@ THROTTLED = ThrottledRetryableChecker()
 TRANSIENT = TransientRetryableChecker()
 
 
+class Unretried(Exception):
+    """A request that failed on something that passes, left for its caller to try again."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+        """What botocore would have raised had it not retried: ClientError or its own."""
+
+
 def failure_kind(
     parsed: Mapping[str, Any] | None, status: int | None, exception: Exception | None
 ) -> Trouble | None:
@@ -124,6 +133,8 @@ def short_reason(
 
 def remote_error(error: Exception, bucket: str, key: str) -> RemoteError:
     """The error to raise for a failed request: worth retrying later or not."""
+    if isinstance(error, Unretried):
+        error = error.error
     parsed: Mapping[str, Any] | None = error.response if isinstance(error, ClientError) else None
     status = (parsed or {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
     kind = failure_kind(parsed, status, None if parsed is not None else error)
