@@ -24,6 +24,7 @@ from tests.support.project import (
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
     from pytest_django.fixtures import Settings as SettingsWrapper
 
 
@@ -52,8 +53,10 @@ def bucket(s3: S3Client) -> Iterator[str]:
     name = f"collectsync-test-{uuid.uuid4().hex[:12]}"
     s3.create_bucket(Bucket=name)
     yield name
-    for key in bucket_keys(s3, name):
-        s3.delete_object(Bucket=name, Key=key)
+    keys = sorted(bucket_keys(s3, name))
+    for start in range(0, len(keys), 1000):  # the most one DeleteObjects request takes
+        batch: list[ObjectIdentifierTypeDef] = [{"Key": key} for key in keys[start : start + 1000]]
+        s3.delete_objects(Bucket=name, Delete={"Objects": batch, "Quiet": True})
     s3.delete_bucket(Bucket=name)
 
 

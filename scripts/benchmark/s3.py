@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scripts.benchmark.lib import buckets as bench_s3
+from scripts.benchmark.lib import compression
 from scripts.benchmark.lib import corpus as bench_corpus
 from scripts.benchmark.lib import growth as bench_growth
 from scripts.benchmark.lib import report as bench_report
@@ -297,8 +298,12 @@ def main(argv: list[str]) -> None:
             return
         rows, baseline, staged = run_all(bench)
         context = describe(bench, staged, localstack)
+        floor = compression.one_pass(staged) if staged else None
     text = bench_report.render(context, rows, baseline, ROOT)
+    if floor is not None:
+        text += "\n".join(compression.floor_lines(floor, rows)) + "\n"
     raw: dict[str, object] = {"context": asdict(context), "rows": [asdict(r) for r in rows]}
+    raw["compression_floor"] = asdict(floor) if floor else None
     raw["baseline"] = asdict(baseline)
     path = write_results(args, text, raw)
     print(text)

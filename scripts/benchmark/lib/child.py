@@ -4,7 +4,8 @@ The benchmark wants to know what each tool asks of S3, not only how long it take
 all three tools share is botocore's HTTP session, and every client, thread and retry ends up in
 its ``send``; so the count is taken there, inside the measured process, and written to the JSON
 file named by ``BENCH_COUNTS_FILE`` however the process exits. The same hook refuses any request
-that is not for 127.0.0.1, so a misconfigured tool can't reach real AWS.
+that is not for 127.0.0.1, so a misconfigured tool can't reach real AWS. The file also says
+where the process's CPU went (see CpuParts below).
 
 Usage: python scripts/benchmark/lib/child.py path/to/manage.py collectstatic --noinput
 """
@@ -12,13 +13,18 @@ Usage: python scripts/benchmark/lib/child.py path/to/manage.py collectstatic --n
 from __future__ import annotations
 
 import atexit
+import importlib.abc
+import importlib.machinery
 import json
 import os
 import runpy
 import sys
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -72,10 +78,102 @@ class Tally:
             self.requests[operation] += 1
             self.bytes_put += size
 
-    def dump(self, path: Path) -> None:
+    def dump(self, path: Path, cpu: CpuParts) -> None:
         with self.lock:
             data = {"requests": dict(self.requests), "bytes_put": self.bytes_put}
-        path.write_text(json.dumps(data))
+        path.write_text(json.dumps({**data, "cpu_parts": cpu.dump()}))
+
+
+# Where the process spends its CPU: the seconds its threads spend compressing, hashing and
+# making requests, taken by wrapping the functions that do each (time.thread_time: CPU, not
+# waiting, whichever thread, GIL held or not). Each module is patched as soon as it is
+# imported, so that names imported from it afterwards are the wrapped ones. A call inside
+# another measured call counts for the outer one only. What no wrapper sees (start-up,
+# collecting, Django's post-processing, planning) is the rest: the process's CPU minus these.
+
+PARTS = ("compressing", "hashing", "requests")
+
+# module: [(attribute path, part, a static method?)]
+TARGETS: dict[str, list[tuple[str, str, bool]]] = {
+    "whitenoise.compress": [
+        ("Compressor.compress_gzip", "compressing", True),
+        ("Compressor.compress_brotli", "compressing", True),
+    ],
+    "django.contrib.staticfiles.storage": [("HashedFilesMixin.file_hash", "hashing", False)],
+    "collectsync.stage.sources": [("file_md5", "hashing", False)],
+    "botocore.client": [("BaseClient._make_api_call", "requests", False)],
+}
+
+
+class CpuParts:
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._inside = threading.local()
+
+    def timed(self, function: Callable[..., Any], part: str) -> Callable[..., Any]:
+        def measured(*args: Any, **kwargs: Any) -> Any:
+            if getattr(self._inside, "part", None) is not None:
+                return function(*args, **kwargs)
+            self._inside.part = part
+            started = time.thread_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent = time.thread_time() - started
+                self._inside.part = None
+                with self._lock:
+                    self.seconds[part] += spent
+
+        return measured
+
+    def patch(self, module: ModuleType) -> None:
+        for path, part, static in TARGETS[module.__name__]:
+            *owners, name = path.split(".")
+            owner: Any = module
+            for attribute in owners:
+                owner = getattr(owner, attribute)
+            wrapped = self.timed(getattr(owner, name), part)
+            setattr(owner, name, staticmethod(wrapped) if static else wrapped)
+
+    def install(self) -> None:
+        """Patch each target module now if it is loaded, else when it is imported."""
+        for name in TARGETS:
+            if name in sys.modules:
+                self.patch(sys.modules[name])
+        sys.meta_path.insert(0, _PatchingFinder(self, set(TARGETS) - set(sys.modules)))
+
+    def dump(self) -> dict[str, float]:
+        with self._lock:
+            return {part: round(self.seconds[part], 3) for part in PARTS}
+
+
+class _PatchingFinder(importlib.abc.MetaPathFinder):
+    def __init__(self, parts: CpuParts, names: set[str]) -> None:
+        self.parts = parts
+        self.names = names
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname not in self.names:
+            return None
+        self.names.discard(fullname)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or spec.loader is None:
+            return spec
+        loader, parts = spec.loader, self.parts
+
+        class Patching(importlib.abc.Loader):
+            def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+                return loader.create_module(spec)
+
+            def exec_module(self, module: ModuleType) -> None:
+                loader.exec_module(module)
+                parts.patch(module)
+
+        spec.loader = Patching()
+        return spec
 
 
 def install(tally: Tally) -> None:
@@ -108,9 +206,11 @@ def main(argv: list[str]) -> None:
         raise SystemExit(__doc__)
     tally = Tally(os.environ.get("DEMO_BUCKET", ""))
     install(tally)
+    cpu = CpuParts()
+    cpu.install()
     counts_file = os.environ.get("BENCH_COUNTS_FILE")
     if counts_file:
-        atexit.register(tally.dump, Path(counts_file))
+        atexit.register(tally.dump, Path(counts_file), cpu)
     manage = Path(argv[0]).resolve()
     # As if `python manage.py ...` had been run: its folder first on the path, not ours.
     sys.path[0] = str(manage.parent)

@@ -137,6 +137,7 @@ def measure(bench: Bench, tool: str, bucket: str, label: str, extra: dict[str, s
         cpu_seconds=done.cpu_seconds,
         requests=tally.get("requests", {}),
         bytes_put=tally.get("bytes_put", 0),
+        cpu_parts=tally.get("cpu_parts", {}),
     )
     if done.timed_out:
         run.error = f"timed out after {bench.args.timeout:g} s"

@@ -34,6 +34,8 @@ class Run:
     requests: dict[str, int]
     bytes_put: int
     cpu_seconds: float = 0.0  # user + system, of the measured process alone
+    cpu_parts: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of its threads compressing, hashing and in requests (lib/child.py)."""
     error: str = ""  # the first line of what went wrong; empty when the run succeeded
     stderr_tail: str = ""  # the end of a failed run's stderr, for the JSON results
 
@@ -132,7 +134,7 @@ def table_row(row: Row) -> str:
     if row.error:
         failed = sum(1 for run in row.runs if run.error)
         message = f"**failed** ({failed}/{len(row.runs)} runs): {cell(row.error)}"
-        return f"| {row.tool} | {row.scenario} | {message} | | | | | | | |"
+        return f"| {row.tool} | {row.scenario} | {message} | | | | | | | | |"
     wall = statistics.median(run.seconds for run in row.runs)
     each = ", ".join(f"{run.seconds:.1f}" for run in row.runs)
     mid = row.median_run
@@ -143,8 +145,16 @@ def table_row(row: Row) -> str:
     return (
         f"| {row.tool} | {row.scenario} | {wall:.2f} | {each} | {format_requests(mid.requests)} "
         f"| {sum(mid.requests.values())} | {mid.bytes_put / MB:.1f} | {cpu:.2f} | {per_thousand} "
-        f"| {rss:.0f} |"
+        f"| {cpu_split(mid)} | {rss:.0f} |"
     )
+
+
+def cpu_split(run: Run) -> str:
+    """Compressing / hashing / requests / the rest, in CPU seconds."""
+    if not run.cpu_parts:
+        return ""
+    parts = [run.cpu_parts.get(part, 0.0) for part in ("compressing", "hashing", "requests")]
+    return " / ".join(f"{seconds:.1f}" for seconds in [*parts, run.cpu_seconds - sum(parts)])
 
 
 def header(context: Context, root: Path) -> list[str]:
@@ -181,8 +191,9 @@ def header(context: Context, root: Path) -> list[str]:
 
 TABLE_HEAD = [
     "| tool | scenario | wall s (median) | each run, s | S3 requests by operation (median run) "
-    "| requests | MB up | CPU s (median) | CPU s per 1,000 PUT | peak RSS MB |",
-    "|---|---|---:|---|---|---:|---:|---:|---:|---:|",
+    "| requests | MB up | CPU s (median) | CPU s per 1,000 PUT "
+    "| CPU s compressing / hashing / requests / the rest | peak RSS MB |",
+    "|---|---|---:|---|---|---:|---:|---:|---:|---|---:|",
 ]
 
 NOTES = [
@@ -194,7 +205,11 @@ NOTES = [
     "Wall time includes Python and Django start-up. LIST is a GET of the bucket; MB up counts "
     "PUT bodies; CPU is the measured process's user and system time (threads included, "
     "LocalStack's not), the median of the runs, and per 1,000 PUTs that of the median run; "
-    "peak RSS is the largest of the runs.",
+    "its split is the median run's, measured inside the process by wrapping Whitenoise's gzip "
+    "and brotli calls, the md5s of Django's hashed names and collectsync's files, and "
+    "botocore's API calls (each thread's CPU while in them); the rest is start-up, "
+    "collecting, post-processing and planning. collectfasta's own md5s count in the rest. "
+    "Peak RSS is the largest of the runs.",
     "",
     "What each tool uploads differs: stock and collectfasta write each file and its hashed "
     "copy plus the manifest; collectsync stages with Whitenoise, so it also writes `.gz` and "

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
+import botocore.httpsession
 import pytest
 from botocore.config import Config
 from django.core.management.base import CommandError
@@ -183,3 +186,28 @@ def test_a_service_without_conditional_writes_gets_the_index_unconditionally(
         f"Bucket '{project.bucket}' does not support conditional writes (NotImplemented); the "
         "sync index was written unconditionally, so a concurrent deploy may overwrite it."
     ]
+
+
+def test_only_large_bodies_wait_for_100_continue(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # botocore sends every body with `Expect: 100-continue`, a round trip before the body.
+    monkeypatch.setattr("collectsync.remote.s3.config.CONTINUE_ABOVE", 1000)
+    expecting: dict[str, bool] = {}
+    send = botocore.httpsession.URLLib3Session.send
+
+    def noting(session: botocore.httpsession.URLLib3Session, request: Any) -> Any:
+        if request.method == "PUT":
+            key = unquote(urlsplit(request.url).path).lstrip("/").partition("/")[2]
+            expect = request.headers.get("Expect") or b""
+            expect = expect if isinstance(expect, bytes) else expect.encode()
+            expecting[key] = expect == b"100-continue"
+        return send(session, request)
+
+    monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", noting)
+
+    run_command("--noinput")
+
+    sizes = {key: len(project.read(key)) for key in expecting}
+    assert expecting == {key: size > 1000 for key, size in sizes.items()}
+    assert set(expecting.values()) == {True, False}  # files on both sides of the limit

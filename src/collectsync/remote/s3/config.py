@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from botocore.config import Config
+from botocore.utils import determine_content_length
 
 from collectsync.conf import conf
 from collectsync.remote.s3.checksums import MD5_METADATA
@@ -80,6 +81,19 @@ def content_md5_instead(request: Any, **kwargs: Any) -> None:
     headers["Content-MD5"] = base64.b64encode(hashlib.md5(request.body).digest()).decode()
 
 
+CONTINUE_ABOVE = 8 * 1024 * 1024
+"""Bodies larger than this wait for S3's `100 Continue` before they are sent."""
+
+
+def without_continue_for_small_bodies(model: Any, params: dict[str, Any], **kwargs: Any) -> None:
+    """botocore asks S3 to answer `100 Continue` before every PutObject body, a round trip
+    spent so that a refused request doesn't send its body: worth it for large bodies only."""
+    body = params.get("body") if model.name == "PutObject" else None
+    size = determine_content_length(body) if body is not None else None
+    if size is not None and size <= CONTINUE_ABOVE:
+        params["headers"].pop("Expect", None)
+
+
 def new_client(session: Session, storage: S3Storage, config: Config) -> S3Client:
     """A client as the storage would make it, with collectsync's ``config``."""
     client: S3Client = session.client(
@@ -92,6 +106,8 @@ def new_client(session: Session, storage: S3Storage, config: Config) -> S3Client
     )
     if not checksums_by_default(config):
         client.meta.events.register("before-sign.s3.DeleteObjects", content_md5_instead)
+    # After botocore's own handler for all of S3, which adds the header.
+    client.meta.events.register_last("before-call.s3", without_continue_for_small_bodies)
     return client
 
 
