@@ -99,3 +99,8 @@ elif CLOUD == "azure":
 # Lets a benchmark run try another upload concurrency without editing settings.
 if os.environ.get("BENCH_COLLECTSYNC_WORKERS"):
     COLLECTSYNC_WORKERS = int(os.environ["BENCH_COLLECTSYNC_WORKERS"])
+
+# Like for like: staging with Django's ManifestStaticFilesStorage (no variants), the objects
+# collectfasta uploads.
+if os.environ.get("BENCH_LOCAL_STORAGE"):
+    COLLECTSYNC_LOCAL_STORAGE = os.environ["BENCH_LOCAL_STORAGE"]
