@@ -129,12 +129,17 @@ def test_rollback_restores_every_name_of_the_earlier_release_and_a_deploy_rolls_
     serves(deployed, v2)
 
 
-def test_history_lists_releases_newest_first_with_the_live_one_marked(
-    project: Project, request_log: RequestLog
-) -> None:
+def deploy_first_and_second(project: Project) -> None:
+    """Two releases, named "first" and "second", the second with theme.css edited."""
     run_command("--noinput", "--release-name", "first")
     (project.source / "css/theme.css").write_text("/* edited */\n" + CSS_RULES)
     run_command("--noinput", "--release-name", "second")
+
+
+def test_history_lists_releases_newest_first_with_the_live_one_marked(
+    project: Project, request_log: RequestLog
+) -> None:
+    deploy_first_and_second(project)
     run_command("--noinput", "--rollback", "1")
     request_log.clear()
 
@@ -341,9 +346,7 @@ def test_a_deploy_during_a_rollback_is_merged_as_two_deploys_are(
 def test_history_as_json_lists_each_release_with_its_status(
     project: Project, tmp_path: Path
 ) -> None:
-    run_command("--noinput", "--release-name", "first")
-    (project.source / "css/theme.css").write_text("/* edited */\n" + CSS_RULES)
-    run_command("--noinput", "--release-name", "second")
+    deploy_first_and_second(project)
     report = tmp_path / "history.json"
 
     run_command("--history", "--json-report", str(report))

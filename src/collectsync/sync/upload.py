@@ -203,12 +203,10 @@ class UploadPool:
                 lost = self._remote.weather.lost()
                 if lost is not None and (self._uploading or self._later):
                     self.failures += [Failure(f, lost) for f in self._uploading.values()]
-                    for _, _, job in self._later:  # waiting for a round that won't come
-                        self.failures.append(Failure(job.staged, lost))
-                        self.unfinished -= 1
-                        self._slots.release()
+                    waiting, self._later = self._later, []
+                    for _, _, job in waiting:  # waiting for a round that won't come
+                        self._ended(job, lost)
                     self._uploading.clear()
-                    self._later.clear()
                     self._stopping.set()
                     return
 
