@@ -201,13 +201,24 @@ def source_counts(bench: Bench) -> dict[str, int]:
     return {
         "Django admin": sum(1 for p in admin.rglob("*") if p.is_file()),
         "example site": sum(1 for p in site.rglob("*") if p.is_file()),
-        "synthetic": bench.args.files,
+        **(
+            {"npm packages": len(bench.fresh_corpus().files)}
+            if bench.args.corpus == "npm"
+            else {"synthetic": bench.args.files}
+        ),
     }
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=DESCRIPTION)
     parser.add_argument("--files", type=int, default=1000, help="synthetic files (1000)")
+    parser.add_argument(
+        "--corpus",
+        choices=("synthetic", "npm"),
+        default="synthetic",
+        help="synthetic files (--files of them), or real packages' built files from npm "
+        "(lib/npm_corpus.py; --files is then ignored)",
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario; median (3)")
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated (all)")
     parser.add_argument("--latency-ms", type=float, default=0, help="added per request (0)")
@@ -231,6 +242,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         parser.error("need --files >= 10, --runs >= 1, --timeout > 0, --latency-ms >= 0")
     if args.growth == 1 or args.growth < 0:
         parser.error("--growth takes a factor of 2 or more")
+    if args.growth and args.corpus != "synthetic":
+        parser.error("--growth grows the synthetic corpus; it can't be used with --corpus npm")
     return args
 
 
@@ -276,6 +289,7 @@ def describe(bench: Bench, staged: Path | None, localstack: str) -> Context:
         staged_files=len(staged_files),
         staged_bytes=sum(path.stat().st_size for path in staged_files),
         localstack_version=localstack,
+        corpus=bench.args.corpus,
     )
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scripts.benchmark.lib import corpus as bench_corpus
+from scripts.benchmark.lib import npm_corpus
 from scripts.benchmark.lib.corpus import Corpus
 from scripts.benchmark.lib.report import Run
 
@@ -50,6 +51,8 @@ class Bench:
         return self.work / "corpus"
 
     def fresh_corpus(self) -> Corpus:
+        if getattr(self.args, "corpus", "synthetic") == "npm":
+            return npm_corpus.assemble(self.corpus_root)
         return bench_corpus.generate(self.corpus_root, self.args.files, self.args.seed)
 
 

@@ -19,6 +19,13 @@ def options(prog: str, argv: list[str], *, latency: bool = False) -> argparse.Na
     """--files, --runs, --seed, --out-dir; with ``latency``, --latency-ms too."""
     parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--files", type=int, default=1000, help="synthetic files (1000)")
+    parser.add_argument(
+        "--corpus",
+        choices=("synthetic", "npm"),
+        default="synthetic",
+        help="synthetic files (--files of them), or real packages' built files from npm "
+        "(lib/npm_corpus.py; --files is then ignored)",
+    )
     parser.add_argument("--runs", type=int, default=3, help="runs of each command (3)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (1)")
     if latency:

@@ -78,6 +78,7 @@ class Context:
     staged_files: int
     staged_bytes: int
     localstack_version: str
+    corpus: str = "synthetic"
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -157,6 +158,12 @@ def cpu_split(run: Run) -> str:
     return " / ".join(f"{seconds:.1f}" for seconds in [*parts, run.cpu_seconds - sum(parts)])
 
 
+def corpus_label(context: Context) -> str:
+    if context.corpus == "npm":
+        return "npm: built files of pinned packages, scripts/benchmark/lib/npm_corpus.py"
+    return f"synthetic: seed {context.seed}"
+
+
 def header(context: Context, root: Path) -> list[str]:
     sources = ", ".join(f"{name} {count}" for name, count in context.source_counts.items())
     versions = ", ".join(f"{label} {version(dist)}" for label, dist in PACKAGES)
@@ -173,7 +180,7 @@ def header(context: Context, root: Path) -> list[str]:
         f"Linux {platform.release()}, Python {platform.python_version()}; LocalStack "
         f"{context.localstack_version} runs on the same CPUs",
         f"- S3: LocalStack at 127.0.0.1:4566, {latency if context.latency_ms else 'direct'}",
-        f"- Source files: {sources} (synthetic: seed {context.seed}, "
+        f"- Source files: {sources} ({corpus_label(context)}, "
         f"{context.corpus_bytes / MB:.1f} MB, large: {', '.join(context.large_files) or 'none'})",
         *(
             [
