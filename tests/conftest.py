@@ -12,6 +12,7 @@ import botocore.httpsession
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
+from collectsync.remote.s3.crt import CrtUploads
 from tests.settings import S3_ENDPOINT
 from tests.support.project import (
     S3_CREDENTIALS,
@@ -86,6 +87,13 @@ def request_log(monkeypatch: pytest.MonkeyPatch) -> RequestLog:
         return original_send(self, request)
 
     monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", send)
+    original_put = CrtUploads.put
+
+    def put(self: CrtUploads, key: str, *args: Any) -> str:
+        log.requests.append(("PUT", self.bucket, key))  # the CRT's uploads (the crt extra)
+        return original_put(self, key, *args)
+
+    monkeypatch.setattr(CrtUploads, "put", put)
     return log
 
 

@@ -13,6 +13,12 @@ from tests.settings import S3_ENDPOINT
 if TYPE_CHECKING:
     from tests.support.project import Project
 
+ROUNDS_BEFORE_LOST = 8
+"""More rounds than one file can fit into COLLECTSYNC_LOST_AFTER = 1 while nothing gets
+through, whatever the machine: its pauses are at least 0.25, 0.5 and 1 s (a success from
+before the cut may keep one pause at 0.25 s), and no round starts once the connection counts
+as lost. A deploy that retried until the deadline would make far more."""
+
 
 @contextmanager
 def through_proxy(

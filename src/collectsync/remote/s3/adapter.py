@@ -1,4 +1,4 @@
-"""The S3 fast path: one PutObject per file through a per-thread boto3 client."""
+"""The S3 fast path: one PutObject per file, through a lent boto3 client or the CRT."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import base64
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,6 +24,7 @@ from collectsync.remote.s3.errors import (
     UNSUPPORTED_CODES,
     Unretried,
     error_code,
+    put_error,
     remote_error,
 )
 from collectsync.remote.weather import in_rounds
@@ -174,16 +176,15 @@ class S3Remote(Remote):
             raise remote_error(error, self.container, self.key(source)) from error
 
     def write(self, staged: StagedFile) -> None:
-        key = self.key(staged.name)
-        cache_control = (
-            conf.IMMUTABLE_CACHE_CONTROL if staged.immutable else conf.MUTABLE_CACHE_CONTROL
-        )
         with staged.path.open("rb") as body:
-            self._put(key, body, staged.md5, cache_control)
+            self._put(self.key(staged.name), body, staged.md5, self._cache_control(staged))
 
     def write_once(self, staged: StagedFile) -> None:
-        with self._watcher.unretried():  # botocore would sleep out its backoff in the slot
-            self.write(staged)
+        # Never retried inside the request: botocore would sleep out its backoff in the slot.
+        self._put(self.key(staged.name), staged.path, staged.md5, self._cache_control(staged))
+
+    def _cache_control(self, staged: StagedFile) -> str | None:
+        return conf.IMMUTABLE_CACHE_CONTROL if staged.immutable else conf.MUTABLE_CACHE_CONTROL
 
     @in_rounds
     def write_bytes(self, name: str, data: bytes, *, if_unchanged: bool = False) -> None:
@@ -211,40 +212,36 @@ class S3Remote(Remote):
     def _put(
         self,
         key: str,
-        body: IO[bytes] | bytes,
+        body: IO[bytes] | bytes | Path,
         md5: str,
         cache_control: str | None,
         conditions: dict[str, str] | None = None,
     ) -> str:
+        """Write ``body`` as ``key``; its ETag. A Path is written once, unretried, and through
+        the CRT where it can be sent as botocore would (small bodies, header parameters)."""
         # ContentMD5 makes S3 reject a body that was corrupted on the way.
         content_md5 = base64.b64encode(bytes.fromhex(md5)).decode()
         parameters = write_parameters(self._storage, key, cache_control, md5)
+        parameters = {**parameters, "ContentMD5": content_md5, **(conditions or {})}
         self.count("PUT")
         try:
-            with self._clients.lent() as client:
-                response = client.put_object(
-                    Bucket=self.container,
-                    Key=key,
-                    Body=body,
-                    ContentMD5=content_md5,
-                    **parameters,
-                    **(conditions or {}),  # type: ignore[arg-type]
-                )
-        except ClientError as error:
-            if error_code(error) in ("PreconditionFailed", "412"):
-                raise ConcurrentUpdate(
-                    f"'{key}' in bucket '{self.container}' changed while this deploy ran."
-                ) from error
-            if conditions and error_code(error) in UNSUPPORTED_CODES:
-                raise  # write_bytes retries without the conditions
-            if "ACL" in parameters and error_code(error) in UNSUPPORTED_CODES:
-                raise RemoteError(
-                    f"The S3 service of bucket '{self.container}' does not implement ACLs: it "
-                    f"refused '{key}' with the ACL '{parameters['ACL']}' ({error_code(error)}); "
-                    "set AWS_DEFAULT_ACL = None (or the storage's default_acl) and rerun."
-                ) from error
-            raise remote_error(error, self.container, key) from error
-        except (BotoCoreError, Unretried) as error:
-            raise remote_error(error, self.container, key) from error
+            if isinstance(body, Path):
+                size = body.stat().st_size
+                crt = self._clients.crt(self.container) if size <= config.CONTINUE_ABOVE else None
+                headers = crt.headers(parameters) if crt else None
+                if crt is not None and headers is not None:
+                    return self._watcher.once(lambda: crt.put(key, body, size, headers))
+                with self._watcher.unretried(), body.open("rb") as handle:
+                    return self._sent(key, handle, parameters)
+            return self._sent(key, body, parameters)
+        except (ClientError, BotoCoreError, Unretried) as error:
+            refused = put_error(error, self.container, key, parameters)
+            if refused is None:
+                raise  # write_bytes tries again without the conditions
+            raise refused from error
+
+    def _sent(self, key: str, body: IO[bytes] | bytes, parameters: dict[str, Any]) -> str:
+        with self._clients.lent() as client:
+            response = client.put_object(Bucket=self.container, Key=key, Body=body, **parameters)
         etag: str = response["ETag"]
         return etag

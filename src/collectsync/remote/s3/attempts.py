@@ -11,17 +11,19 @@ schedules it again itself (sync/upload.py).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
 
 from collectsync.remote.s3.errors import Unretried, failure_kind, short_reason
 from collectsync.remote.weather import Weather
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+T = TypeVar("T")
 
 
 class AttemptWatcher:
@@ -47,6 +49,21 @@ class AttemptWatcher:
         events.register("after-call.s3", self._call_ended)
         events.register("after-call-error.s3", self._call_ended)
 
+    def once(self, attempt: Callable[[], T]) -> T:
+        """One attempt made outside botocore (the CRT's uploads), told to the weather as
+        botocore's are; on passing trouble it raises Unretried, as a pool upload does."""
+        sent = self._weather.now()
+        try:
+            result = attempt()
+        except (ClientError, HTTPClientError) as error:
+            parsed = error.response if isinstance(error, ClientError) else None
+            status = (parsed or {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if self._told(parsed, status, None if parsed is not None else error, sent):
+                raise Unretried(error) from error
+            raise
+        self._weather.succeeded()
+        return result
+
     def _answered(
         self,
         response: tuple[Any, dict[str, Any]] | None = None,
@@ -55,20 +72,33 @@ class AttemptWatcher:
     ) -> None:
         http, parsed = response if response is not None else (None, None)
         status = getattr(http, "status_code", None)
-        kind = failure_kind(parsed, status, caught_exception)
-        if kind is None:
-            self._weather.succeeded()
+        sent = getattr(self._sent_at, "at", None)
+        if not self._told(parsed, status, caught_exception, sent):
             return
-        reason = short_reason(parsed, status, caught_exception)
-        self._weather.failed(reason, kind, sent=getattr(self._sent_at, "at", None))
-        lost = self._weather.lost()
-        if lost is not None:
-            raise lost  # the request ends here, unretried
         if getattr(self._unretried, "on", False):
             operation = kwargs.get("operation")
             name = getattr(operation, "name", "request")
             raise Unretried(caught_exception or ClientError(parsed or {}, name))  # type: ignore[arg-type]
         self._failed_at.at = self._weather.now()
+
+    def _told(
+        self,
+        parsed: Mapping[str, Any] | None,
+        status: int | None,
+        exception: Exception | None,
+        sent: float | None,
+    ) -> bool:
+        """Tell the weather how an attempt went; whether it was passing trouble. Once the
+        connection counts as lost, raises ConnectionLost: the request ends here."""
+        kind = failure_kind(parsed, status, exception)
+        if kind is None:
+            self._weather.succeeded()
+            return False
+        self._weather.failed(short_reason(parsed, status, exception), kind, sent=sent)
+        lost = self._weather.lost()
+        if lost is not None:
+            raise lost
+        return True
 
     def _sending(self, **kwargs: Any) -> None:
         self._sent_at.at = self._weather.now()

@@ -18,6 +18,7 @@ from botocore.utils import determine_content_length
 
 from collectsync.conf import conf
 from collectsync.remote.s3.checksums import MD5_METADATA
+from collectsync.remote.s3.crt import CrtUploads, uploads_for
 
 if TYPE_CHECKING:
     from boto3.session import Session
@@ -125,6 +126,25 @@ class Clients:
         self._watch = watch
         self._lock = threading.Lock()  # making clients from one session is not thread-safe
         self._idle: list[S3Client] = []
+        self._crt: CrtUploads | None = None
+        self._crt_looked_for = False
+
+    def crt(self, bucket: str) -> CrtUploads | None:
+        """The CRT's uploads for ``bucket`` where they can be botocore's very requests
+        (crt.py); made at the first upload, so that deploys that upload nothing don't."""
+        if not self._crt_looked_for:
+            with self.lent() as client, self._lock:
+                if not self._crt_looked_for:
+                    self._crt_looked_for = True
+                    self._crt = uploads_for(
+                        client,
+                        self._session,
+                        bucket,
+                        verify=self._storage.verify,
+                        connect_timeout=conf.CONNECT_TIMEOUT,
+                        read_timeout=conf.READ_TIMEOUT,
+                    )
+        return self._crt
 
     @contextmanager
     def lent(self) -> Iterator[S3Client]:

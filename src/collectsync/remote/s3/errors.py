@@ -19,7 +19,7 @@ from botocore.retries.standard import (
     TransientRetryableChecker,
 )
 
-from collectsync.errors import RemoteError, TransientError
+from collectsync.errors import ConcurrentUpdate, RemoteError, TransientError
 from collectsync.remote.weather import Trouble
 
 MISSING_OBJECT_CODES = {"NoSuchKey", "404", "NotFound"}
@@ -142,3 +142,25 @@ def remote_error(error: Exception, bucket: str, key: str) -> RemoteError:
     if kind is None:
         return RemoteError(message)
     return TransientError(message, throttled=kind != "transient")
+
+
+CONDITIONS = ("IfMatch", "IfNoneMatch")
+
+
+def put_error(
+    error: Exception, bucket: str, key: str, parameters: Mapping[str, Any]
+) -> Exception | None:
+    """The error to raise for a PutObject of ``key`` with ``parameters`` that failed; None
+    when the service doesn't support its conditions (the caller writes without them)."""
+    code = error_code(error) if isinstance(error, ClientError) else ""
+    if code in ("PreconditionFailed", "412"):
+        return ConcurrentUpdate(f"'{key}' in bucket '{bucket}' changed while this deploy ran.")
+    if code in UNSUPPORTED_CODES and any(name in parameters for name in CONDITIONS):
+        return None
+    if code in UNSUPPORTED_CODES and "ACL" in parameters:
+        return RemoteError(
+            f"The S3 service of bucket '{bucket}' does not implement ACLs: it refused '{key}' "
+            f"with the ACL '{parameters['ACL']}' ({code}); set AWS_DEFAULT_ACL = None (or the "
+            "storage's default_acl) and rerun."
+        )
+    return remote_error(error, bucket, key)

@@ -1,0 +1,166 @@
+"""Uploads through the AWS Common Runtime (the crt extra), against real LocalStack.
+
+The test sessions on Python 3.13 install the extra and the others don't (noxfile.py), so
+each test here states what holds both ways: through the CRT where it is installed, through
+botocore where it isn't, the bucket the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    HTTPClientError,
+)
+
+from collectsync.remote.s3 import crt
+from collectsync.remote.s3.crt import CrtUploads, failure, header_list
+from tests.support.project import (
+    INDEX_KEY,
+    LOCATION,
+    MANIFEST_KEY,
+    Project,
+    RequestLog,
+    run_command,
+    stock_whitenoise_tree,
+)
+
+if TYPE_CHECKING:
+    from pytest_django.fixtures import Settings as SettingsWrapper
+
+
+@pytest.fixture
+def through_crt(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys the CRT's uploads were asked to write."""
+    keys: list[str] = []
+    put = CrtUploads.put
+
+    def counted(self: CrtUploads, key: str, *args: Any) -> str:
+        keys.append(key)
+        return put(self, key, *args)
+
+    monkeypatch.setattr(CrtUploads, "put", counted)
+    return keys
+
+
+def test_files_go_through_the_crt_where_it_is_installed(
+    project: Project,
+    settings: SettingsWrapper,
+    tmp_path: Path,
+    request_log: RequestLog,
+    through_crt: list[str],
+) -> None:
+    run_command("--noinput")
+
+    expected = stock_whitenoise_tree(settings, tmp_path / "stock")
+    assert {name: project.read(f"{LOCATION}/{name}") for name in expected} == expected
+    # The manifest (the switch) and the index are written with botocore's retries.
+    files = request_log.keys("PUT") - {MANIFEST_KEY, INDEX_KEY}
+    assert set(through_crt) == (files if crt.available() else set())
+    assert len(through_crt) == len(files if crt.available() else ())
+
+
+def test_what_only_botocore_can_send_goes_through_botocore(
+    project: Project,
+    settings: SettingsWrapper,
+    tmp_path: Path,
+    request_log: RequestLog,
+    through_crt: list[str],
+) -> None:
+    expires = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)  # a date: botocore formats it
+    project.storage_options(object_parameters={"Expires": expires})
+
+    run_command("--noinput")
+
+    expected = stock_whitenoise_tree(settings, tmp_path / "stock")
+    assert {name: project.read(f"{LOCATION}/{name}") for name in expected} == expected
+    assert through_crt == []
+    head = project.s3.head_object(Bucket=project.bucket, Key=f"{LOCATION}/css/theme.css")
+    assert head["Expires"] == expires
+
+
+def test_the_headers_are_the_ones_botocore_sends(project: Project) -> None:
+    client = project.s3
+    parameters = {
+        "ContentType": "text/css",
+        "CacheControl": "max-age=60",
+        "ContentMD5": "1B2M2Y8AsgTpgAmY7PhCfg==",
+        "Metadata": {"collectsync-md5": "d41d8cd98f00b204e9800998ecf8427e"},
+        "BucketKeyEnabled": True,
+        "ACL": "public-read",
+    }
+    sent: dict[str, str] = {}
+
+    def keep(request: Any, **kwargs: Any) -> None:
+        sent.update(
+            {
+                name: str(value, "utf-8") if isinstance(value, bytes) else value
+                for name, value in request.headers.items()
+            }
+        )
+
+    client.meta.events.register("before-send.s3.PutObject", keep)
+    try:
+        client.put_object(Bucket=project.bucket, Key="probe.css", Body=b"", **parameters)  # type: ignore[arg-type]
+    finally:
+        client.meta.events.unregister("before-send.s3.PutObject", keep)
+
+    shape = client.meta.service_model.operation_model("PutObject").input_shape
+    assert shape is not None
+    headers = header_list(shape, parameters)
+
+    assert headers is not None
+    assert len(headers) == 6
+    assert {name: sent[name] for name, _ in headers} == dict(headers)
+    assert header_list(shape, {"Expires": dt.datetime(2030, 1, 1, tzinfo=dt.UTC)}) is None
+    assert header_list(shape, {"NoSuchParameter": "x"}) is None
+
+
+class CrtError(Exception):
+    """What awscrt raises: a name, and for an error answer its status, headers and body."""
+
+    def __init__(self, name: str, **answer: Any) -> None:
+        super().__init__(name)
+        self.name = name
+        self.__dict__.update(answer)
+
+
+URL = "http://localhost:4566/bucket/static/app.js"
+
+
+def test_failures_are_botocores() -> None:
+    denied = CrtError(
+        "AWS_ERROR_S3_INVALID_RESPONSE_STATUS",
+        status_code=403,
+        headers=[("x-amz-request-id", "1")],
+        body=b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+    )
+    refused = failure(denied, URL)
+    assert isinstance(refused, ClientError)
+    assert refused.response["Error"] == {"Code": "AccessDenied", "Message": "Access Denied"}
+    assert refused.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+    slow = failure(CrtError("AWS_ERROR_S3_SLOW_DOWN"), URL)
+    assert isinstance(slow, ClientError)
+    assert slow.response["Error"]["Code"] == "SlowDown"
+    assert slow.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+
+    bare = failure(CrtError("AWS_ERROR_S3_INVALID_RESPONSE_STATUS", status_code=502), URL)
+    assert isinstance(bare, ClientError)
+    assert bare.response["Error"]["Code"] == "502"
+
+    closed = failure(CrtError("AWS_IO_SOCKET_CLOSED"), URL)
+    assert isinstance(closed, ConnectionClosedError)
+    assert f'endpoint URL: "{URL}"' in str(closed)
+    assert isinstance(
+        failure(CrtError("AWS_IO_SOCKET_CONNECTION_REFUSED"), URL), EndpointConnectionError
+    )
+    assert isinstance(failure(CrtError("AWS_IO_DNS_INVALID_NAME"), URL), EndpointConnectionError)
+    other = failure(CrtError("AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE"), URL)
+    assert type(other) is HTTPClientError
