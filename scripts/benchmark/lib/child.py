@@ -102,7 +102,26 @@ TARGETS: dict[str, list[tuple[str, str, bool]]] = {
     "django.contrib.staticfiles.storage": [("HashedFilesMixin.file_hash", "hashing", False)],
     "collectsync.stage.sources": [("file_md5", "hashing", False)],
     "botocore.client": [("BaseClient._make_api_call", "requests", False)],
+    # collectsync's uploads through the AWS CRT (the crt extra): the calling thread's share;
+    # the CRT's own threads are added at the end (crt_threads_cpu).
+    "collectsync.remote.s3.crt": [("CrtUploads.put", "requests", False)],
 }
+
+
+def crt_threads_cpu() -> float:
+    """CPU seconds of the AWS CRT's native threads (its event loops, named Aws...), which
+    sign and send its requests and which no Python wrapper sees."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            if not (task / "comm").read_text().startswith("Aws"):
+                continue
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the thread ended meanwhile
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 class CpuParts:
@@ -145,7 +164,8 @@ class CpuParts:
 
     def dump(self) -> dict[str, float]:
         with self._lock:
-            return {part: round(self.seconds[part], 3) for part in PARTS}
+            seconds = {**self.seconds, "requests": self.seconds["requests"] + crt_threads_cpu()}
+        return {part: round(seconds.get(part, 0.0), 3) for part in PARTS}
 
 
 class _PatchingFinder(importlib.abc.MetaPathFinder):
@@ -186,6 +206,21 @@ def install(tally: Tally) -> None:
         return original(self, request)
 
     setattr(URLLib3Session, "send", send)  # noqa: B010 (mypy refuses assigning to a method)
+
+    # The AWS CRT's S3 client (collectsync's crt extra) sends without botocore.
+    try:
+        from awscrt.s3 import S3Client
+    except ImportError:
+        pass
+    else:
+        make_request = S3Client.make_request
+
+        def make_counted(self: S3Client, *, request: Any, **kwargs: Any) -> Any:
+            url = f"http://{request.headers.get('Host')}{request.path}"
+            tally.record(request.method, url, request.headers, None)
+            return make_request(self, request=request, **kwargs)
+
+        setattr(S3Client, "make_request", make_counted)  # noqa: B010
 
     # Google Cloud Storage's and Azure's client libraries both send through requests.
     try:
