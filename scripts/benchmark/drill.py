@@ -16,6 +16,7 @@ process sent (retries included), how many the proxy refused (in all, and after t
 command's summary says about retries.
 
 Usage (LocalStack running): python -m scripts.benchmark.drill [--files 1000] [--cut-after 300]
+[--latency-ms 25] [--corpus npm]
 """
 
 from __future__ import annotations
@@ -33,7 +34,14 @@ from urllib.parse import urlsplit
 
 from scripts.benchmark.lib import buckets as bench_s3
 from scripts.benchmark.lib import report as bench_report
-from scripts.benchmark.lib.harness import LOCALSTACK, Bench, localstack_version, log, measure
+from scripts.benchmark.lib.harness import (
+    LOCALSTACK,
+    Bench,
+    endpoint_for,
+    localstack_version,
+    log,
+    measure,
+)
 from scripts.faults.proxy import Action, Decide, FaultProxy
 
 RETRIED = re.compile(r"The remote asked to slow down or failed for a moment: [^\n]+")
@@ -106,8 +114,10 @@ class Timeline:
         return max((at for at, action in self.events if action == "pass"), default=None)
 
 
-def drill(bench: Bench, name: str, make: Drill, yardstick: float | None) -> tuple[str, float]:
-    upstream = urlsplit(LOCALSTACK)
+def drill(
+    bench: Bench, upstream_url: str, name: str, make: Drill, yardstick: float | None
+) -> tuple[str, float]:
+    upstream = urlsplit(upstream_url)  # LocalStack, or the latency proxy in front of it
     assert upstream.hostname is not None
     assert upstream.port is not None
     timeline = Timeline()
@@ -147,6 +157,13 @@ def main() -> None:
     parser.add_argument("--in-flight", type=int, default=6, help="rate limit (6 at once)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--latency-ms", type=float, default=0, help="added per request (0)")
+    parser.add_argument(
+        "--corpus",
+        choices=("synthetic", "npm"),
+        default="synthetic",
+        help="synthetic files, or real packages' built files from npm (lib/npm_corpus.py)",
+    )
     args = parser.parse_args()
     localstack_version()
     drills: list[tuple[str, Drill]] = [
@@ -154,16 +171,19 @@ def main() -> None:
         (f"rate-limited (503 above {args.in_flight} at once)", rate_limited(args.in_flight)),
         (f"dead network after {args.cut_after} PUTs", dead_after(args.cut_after)),
     ]
-    with tempfile.TemporaryDirectory(prefix="collectsync-drill-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="collectsync-drill-") as tmp,
+        endpoint_for(args.latency_ms) as upstream,
+    ):
         bench = Bench(args, Path(tmp), LOCALSTACK, bench_s3.client(LOCALSTACK))
-        line, yardstick = drill(bench, "undisturbed", undisturbed, None)
+        line, yardstick = drill(bench, upstream, "undisturbed", undisturbed, None)
         lines = [
             "| drill | outcome | wall s | to undisturbed | requests sent | refused by the proxy "
             f"| refused after the first {SETTLING:.0f} s | s from the last request through to "
             "the end | the command's summary | objects in the bucket |",
             "|---|---|---:|---:|---|---:|---|---:|---|---:|",
             line,
-            *(drill(bench, name, make, yardstick)[0] for name, make in drills),
+            *(drill(bench, upstream, name, make, yardstick)[0] for name, make in drills),
         ]
     print("\n".join(lines))
 
