@@ -24,11 +24,6 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-try:
-    from awscrt import auth, http, io, s3
-except ImportError:  # pragma: no cover - the crt extra is not installed
-    s3 = None
-
 if TYPE_CHECKING:
     from boto3.session import Session
     from botocore.model import StructureShape
@@ -40,8 +35,13 @@ LARGEST = 16 * 1024 * 1024
 
 
 def available() -> bool:
-    """Whether an awscrt that can leave retries to collectsync is installed (0.38.1 on)."""
-    return s3 is not None and hasattr(s3, "S3RetryMode")
+    """Whether an awscrt that can leave retries to collectsync is installed (0.38.1 on).
+    Imported here, at the first upload, so that deploys that upload nothing don't."""
+    try:
+        from awscrt import s3
+    except ImportError:  # the crt extra is not installed
+        return False
+    return hasattr(s3, "S3RetryMode")
 
 
 class CrtUploads:
@@ -56,6 +56,8 @@ class CrtUploads:
         connect_timeout: float,
         read_timeout: float,
     ) -> None:
+        from awscrt import auth, io, s3
+
         url = urlsplit(
             client.generate_presigned_url("put_object", {"Bucket": bucket, "Key": PROBE})
         )
@@ -110,6 +112,8 @@ class CrtUploads:
     def put(self, key: str, path: Path, size: int, headers: list[tuple[str, str]]) -> str:
         """Send ``path`` as ``key``, once; its ETag. Fails as botocore would: ClientError for
         an error answer, one of its connection errors for none."""
+        from awscrt import http, s3
+
         target = self.base_path + quote(key, safe="/~")
         url = f"{self.scheme}://{self.host}{target}"
         sent = http.HttpHeaders([("Host", self.host), ("Content-Length", str(size)), *headers])
