@@ -199,7 +199,8 @@ def header(context: Context, root: Path) -> list[str]:
 TABLE_HEAD = [
     "| tool | scenario | wall s (median) | each run, s | S3 requests by operation (median run) "
     "| requests | MB up | CPU s (median) | CPU s per 1,000 PUT "
-    "| CPU s compressing / hashing / requests / the rest | peak RSS MB |",
+    "| CPU s compressing / hashing / requests / collecting, post-processing and the rest "
+    "| peak RSS MB |",
     "|---|---|---:|---|---|---:|---:|---:|---:|---|---:|",
 ]
 
@@ -214,8 +215,10 @@ NOTES = [
     "LocalStack's not), the median of the runs, and per 1,000 PUTs that of the median run; "
     "its split is the median run's, measured inside the process by wrapping Whitenoise's gzip "
     "and brotli calls, the md5s of Django's hashed names and collectsync's files, and "
-    "botocore's API calls (each thread's CPU while in them); the rest is start-up, "
-    "collecting, post-processing and planning. collectfasta's own md5s count in the rest. "
+    "botocore's API calls (each thread's CPU while in them), and collectsync's uploads "
+    "through the AWS CRT (the calling threads' CPU and the CRT's own threads'); the last "
+    "column is the rest: start-up, collecting, post-processing and planning. collectfasta's "
+    "own md5s count in the rest. "
     "Peak RSS is the largest of the runs.",
     "",
     "What each tool uploads differs: stock and collectfasta write each file and its hashed "
