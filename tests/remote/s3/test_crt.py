@@ -21,6 +21,7 @@ from botocore.exceptions import (
 
 from collectsync.remote.s3 import crt
 from collectsync.remote.s3.crt import CrtUploads, failure, header_list
+from collectsync.remote.s3.errors import remote_error
 from tests.support.project import (
     INDEX_KEY,
     LOCATION,
@@ -164,3 +165,22 @@ def test_failures_are_botocores() -> None:
     assert isinstance(failure(CrtError("AWS_IO_DNS_INVALID_NAME"), URL), EndpointConnectionError)
     other = failure(CrtError("AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE"), URL)
     assert type(other) is HTTPClientError
+
+
+def test_a_bucket_in_another_region_is_named_with_the_setting_to_fix() -> None:
+    wrong = CrtError(
+        "AWS_ERROR_S3_INVALID_RESPONSE_STATUS",
+        status_code=400,
+        body=b"<Error><Code>AuthorizationHeaderMalformed</Code><Message>The authorization "
+        b"header is malformed; the region 'us-east-1' is wrong; expecting 'eu-west-1'"
+        b"</Message></Error>",
+    )
+
+    error = remote_error(failure(wrong, URL), "my-bucket", "static/app.js")
+
+    assert str(error) == (
+        "Bucket 'my-bucket' is not in the region the request for 'static/app.js' was signed "
+        "for (AuthorizationHeaderMalformed The authorization header is malformed; the region "
+        "'us-east-1' is wrong; expecting 'eu-west-1'); set AWS_S3_REGION_NAME (or the "
+        "storage's region_name) to the bucket's region and rerun."
+    )

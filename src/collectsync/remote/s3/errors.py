@@ -23,6 +23,9 @@ from collectsync.errors import ConcurrentUpdate, RemoteError, TransientError
 from collectsync.remote.weather import Trouble
 
 MISSING_OBJECT_CODES = {"NoSuchKey", "404", "NotFound"}
+WRONG_REGION_CODES = {"PermanentRedirect", "AuthorizationHeaderMalformed", "301"}
+"""What S3 answers a request signed for another region than the bucket's: botocore follows
+it (and remembers the bucket's region), the CRT's uploads (the crt extra) don't."""
 UNSUPPORTED_CODES = {"NotImplemented", "501"}
 DENIED_CODES = {
     "AccessDenied",
@@ -71,6 +74,13 @@ def explain(error: Exception, bucket: str, key: str) -> str:
                 f"The S3 service of bucket '{bucket}' refused boto3's integrity checksums for "
                 f"'{key}' ({message.rstrip('.')}); set {CHECKSUM_CONFIG} (or the storage's "
                 "client_config) and rerun."
+            )
+        if code in WRONG_REGION_CODES:
+            return (
+                f"Bucket '{bucket}' is not in the region the request for '{key}' was signed "
+                f"for ({code} {message}".rstrip()
+                + "); set AWS_S3_REGION_NAME (or the "
+                "storage's region_name) to the bucket's region and rerun."
             )
         if code == "InvalidAccessKeyId":
             return (
