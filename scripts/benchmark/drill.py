@@ -37,6 +37,7 @@ from scripts.benchmark.lib import report as bench_report
 from scripts.benchmark.lib.harness import (
     LOCALSTACK,
     Bench,
+    add_corpus_option,
     endpoint_for,
     localstack_version,
     log,
@@ -158,12 +159,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--latency-ms", type=float, default=0, help="added per request (0)")
-    parser.add_argument(
-        "--corpus",
-        choices=("synthetic", "npm"),
-        default="synthetic",
-        help="synthetic files, or real packages' built files from npm (lib/npm_corpus.py)",
-    )
+    add_corpus_option(parser)
     args = parser.parse_args()
     localstack_version()
     drills: list[tuple[str, Drill]] = [

@@ -34,6 +34,7 @@ from scripts.benchmark.lib.harness import (
     MANAGE,
     ROOT,
     Bench,
+    add_corpus_option,
     child_env,
     endpoint_for,
     localstack_version,
@@ -212,13 +213,7 @@ def source_counts(bench: Bench) -> dict[str, int]:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/bench", description=DESCRIPTION)
     parser.add_argument("--files", type=int, default=1000, help="synthetic files (1000)")
-    parser.add_argument(
-        "--corpus",
-        choices=("synthetic", "npm"),
-        default="synthetic",
-        help="synthetic files (--files of them), or real packages' built files from npm "
-        "(lib/npm_corpus.py; --files is then ignored)",
-    )
+    add_corpus_option(parser)
     parser.add_argument("--runs", type=int, default=3, help="runs per scenario; median (3)")
     parser.add_argument("--tools", default=",".join(TOOLS), help="comma-separated (all)")
     parser.add_argument("--latency-ms", type=float, default=0, help="added per request (0)")

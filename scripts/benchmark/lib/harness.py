@@ -56,6 +56,17 @@ class Bench:
         return bench_corpus.generate(self.corpus_root, self.args.files, self.args.seed)
 
 
+def add_corpus_option(parser: argparse.ArgumentParser) -> None:
+    """--corpus: the synthetic files (lib/corpus.py) or the npm packages' (lib/npm_corpus.py)."""
+    parser.add_argument(
+        "--corpus",
+        choices=("synthetic", "npm"),
+        default="synthetic",
+        help="synthetic files (--files of them), or real packages' built files from npm "
+        "(lib/npm_corpus.py; --files is then ignored)",
+    )
+
+
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 

@@ -12,20 +12,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scripts.benchmark.lib.harness import CHILD, MANAGE, ROOT, Bench, child_env, run_timed
+from scripts.benchmark.lib.harness import (
+    CHILD,
+    MANAGE,
+    ROOT,
+    Bench,
+    add_corpus_option,
+    child_env,
+    run_timed,
+)
 
 
 def options(prog: str, argv: list[str], *, latency: bool = False) -> argparse.Namespace:
     """--files, --runs, --seed, --out-dir; with ``latency``, --latency-ms too."""
     parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--files", type=int, default=1000, help="synthetic files (1000)")
-    parser.add_argument(
-        "--corpus",
-        choices=("synthetic", "npm"),
-        default="synthetic",
-        help="synthetic files (--files of them), or real packages' built files from npm "
-        "(lib/npm_corpus.py; --files is then ignored)",
-    )
+    add_corpus_option(parser)
     parser.add_argument("--runs", type=int, default=3, help="runs of each command (3)")
     parser.add_argument("--seed", type=int, default=1, help="corpus seed (1)")
     if latency:
