@@ -6,7 +6,6 @@ import base64
 import hashlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -181,7 +180,7 @@ class S3Remote(Remote):
 
     def write_once(self, staged: StagedFile) -> None:
         # Never retried inside the request: botocore would sleep out its backoff in the slot.
-        self._put(self.key(staged.name), staged.path, staged.md5, self._cache_control(staged))
+        self._put(self.key(staged.name), staged, staged.md5, self._cache_control(staged))
 
     def _cache_control(self, staged: StagedFile) -> str | None:
         return conf.IMMUTABLE_CACHE_CONTROL if staged.immutable else conf.MUTABLE_CACHE_CONTROL
@@ -212,26 +211,27 @@ class S3Remote(Remote):
     def _put(
         self,
         key: str,
-        body: IO[bytes] | bytes | Path,
+        body: IO[bytes] | bytes | StagedFile,
         md5: str,
         cache_control: str | None,
         conditions: dict[str, str] | None = None,
     ) -> str:
-        """Write ``body`` as ``key``; its ETag. A Path is written once, unretried, and through
-        the CRT where it can be sent as botocore would (small bodies, header parameters)."""
+        """Write ``body`` as ``key``; its ETag. A staged file is written once, unretried, and
+        through the CRT where it can be sent as botocore would (small, header parameters)."""
         # ContentMD5 makes S3 reject a body that was corrupted on the way.
         content_md5 = base64.b64encode(bytes.fromhex(md5)).decode()
         parameters = write_parameters(self._storage, key, cache_control, md5)
         parameters = {**parameters, "ContentMD5": content_md5, **(conditions or {})}
         self.count("PUT")
         try:
-            if isinstance(body, Path):
-                size = body.stat().st_size
-                crt = self._clients.crt(self.container) if size <= config.CONTINUE_ABOVE else None
+            if isinstance(body, StagedFile):
+                small = body.size <= config.CONTINUE_ABOVE
+                crt = self._clients.crt(self.container) if small else None
                 headers = crt.headers(parameters) if crt else None
                 if crt is not None and headers is not None:
-                    return self._watcher.once(lambda: crt.put(key, body, size, headers))
-                with self._watcher.unretried(), body.open("rb") as handle:
+                    path, size = body.path, body.size
+                    return self._watcher.once(lambda: crt.put(key, path, size, headers))
+                with self._watcher.unretried(), body.path.open("rb") as handle:
                     return self._sent(key, handle, parameters)
             return self._sent(key, body, parameters)
         except (ClientError, BotoCoreError, Unretried) as error:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 from xml.etree import ElementTree
 
 from botocore.exceptions import (
@@ -62,8 +62,7 @@ class CrtUploads:
             client.generate_presigned_url("put_object", {"Bucket": bucket, "Key": PROBE})
         )
         # A SigV4 URL's credential scope names the region and service botocore signs for.
-        query = dict(part.split("=", 1) for part in url.query.split("&") if "=" in part)
-        scope = unquote(query.get("X-Amz-Credential", ""))
+        scope = parse_qs(url.query).get("X-Amz-Credential", [""])[0]
         _, _, region, self.service, _ = scope.split("/") if scope else ("", "", "", "s3", "")
         region = region or client.meta.region_name or "us-east-1"
         self.bucket = bucket
