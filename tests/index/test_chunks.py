@@ -73,6 +73,15 @@ def test_reading_the_record_parses_only_the_chunks_looked_at() -> None:
     assert read.sources == index.sources
 
 
+def test_the_files_items_are_each_name_with_its_entry_chunk_by_chunk() -> None:
+    files = SyncIndex.from_bytes(tree(300).to_bytes()).files
+
+    assert list(files.items()) == [(name, files[name]) for name in files]
+    assert len(files.items()) == 1800
+    assert ("css/site-7.css", files["css/site-7.css"]) in files.items()
+    assert ("css/site-7.css", files["css/site-8.css"]) not in files.items()
+
+
 def test_a_deploy_that_changes_one_source_writes_one_chunk_again() -> None:
     before = SyncIndex.from_bytes(tree(500).to_bytes())
     md5 = "f" * 32

@@ -3,7 +3,7 @@ chunks.py for what a chunk is)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, Mapping
 
 from collectsync.files import Entry
 from collectsync.index.chunks import Chunk, Md5s, chunk_count, chunk_of
@@ -37,6 +37,10 @@ class Files(Mapping[str, Entry]):
     def __iter__(self) -> Iterator[str]:
         for chunk in self.chunks:
             yield from chunk.files()
+
+    def items(self) -> ItemsView[str, Entry]:
+        # Mapping's own would look each name's chunk up again: a third of a rollback's plan.
+        return _Items(self)
 
     def __len__(self) -> int:
         return sum(chunk.count for chunk in self.chunks)
@@ -94,3 +98,11 @@ class Files(Mapping[str, Entry]):
         if wanted >= 4 * count or 4 * wanted <= count:
             return Files.of(dict(files.items()))
         return files
+
+
+class _Items(ItemsView[str, Entry]):
+    _mapping: Files
+
+    def __iter__(self) -> Iterator[tuple[str, Entry]]:
+        for chunk in self._mapping.chunks:
+            yield from chunk.files().items()

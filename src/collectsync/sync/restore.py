@@ -63,9 +63,9 @@ def plan_restore(index: SyncIndex, then: SyncIndex, index_name: str, number: int
         live = index.files.get(name)
         # A variant recorded without its md5 is the same only if the same compressor made it.
         if live is not None and live.same_content(want) and (want.md5 or same_compressor):
-            kept = dataclasses.replace(live, variants=want.variants, left=None)
-            if kept != live:  # only what changes: the index's untouched chunks stay as read
-                files[name] = kept
+            # Only what changes: the index's untouched chunks stay as read.
+            if live.variants != want.variants or live.left is not None:
+                files[name] = dataclasses.replace(live, variants=want.variants, left=None)
         else:
             changing[name] = (want, live)
     overwritten.update({name: e for name, (_, e) in changing.items() if e is not None})
