@@ -16,10 +16,11 @@ ETAG_IN_LISTING = re.compile(
 )
 
 
-def error(code: str, message: str) -> bytes:
+def error(code: str, message: str, *, region: str | None = None) -> bytes:
+    named = f"<Region>{region}</Region>" if region else ""
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message></Error>"
+        f"<Error><Code>{code}</Code><Message>{message}</Message>{named}</Error>"
     ).encode()
 
 
@@ -122,3 +123,28 @@ class Cloudflare(Plain):
             )
             return 403, XML, error("SignatureDoesNotMatch", message)
         return None
+
+
+SIGNED_FOR = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/")
+
+
+class InAnotherRegion(Plain):
+    """A bucket in another region than the one requests are signed for: S3 refuses a request
+    signed for any other region with 400 AuthorizationHeaderMalformed, naming the bucket's
+    region in the answer's body (S3 names it in a header too)."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def refusal(
+        self, method: str, path: str, headers: Headers, body: bytes
+    ) -> tuple[int, str, bytes] | None:
+        values = {name.lower(): value for name, value in headers}
+        signed = SIGNED_FOR.search(values.get("authorization", ""))
+        if signed is None or signed[1] == self.region:
+            return None
+        message = (
+            f"The authorization header is malformed; the region '{signed[1]}' is wrong; "
+            f"expecting '{self.region}'"
+        )
+        return 400, XML, error("AuthorizationHeaderMalformed", message, region=self.region)

@@ -22,6 +22,8 @@ from botocore.exceptions import (
 from collectsync.remote.s3 import crt
 from collectsync.remote.s3.crt import CrtUploads, failure, header_list
 from collectsync.remote.s3.errors import remote_error
+from scripts.faults.proxy import Action
+from scripts.faults.s3_services import InAnotherRegion
 from tests.support.project import (
     INDEX_KEY,
     LOCATION,
@@ -31,9 +33,14 @@ from tests.support.project import (
     run_command,
     stock_whitenoise_tree,
 )
+from tests.support.proxy import through_proxy
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
+
+
+def passing(method: str, key: str, attempt: int) -> Action:
+    return "pass"
 
 
 @pytest.fixture
@@ -65,6 +72,37 @@ def test_files_go_through_the_crt_where_it_is_installed(
     files = request_log.keys("PUT") - {MANIFEST_KEY, INDEX_KEY}
     assert set(through_crt) == (files if crt.available() else set())
     assert len(through_crt) == len(files if crt.available() else ())
+
+
+def test_a_bucket_in_another_region_is_deployed_to_as_botocore_would(
+    project: Project,
+    settings: SettingsWrapper,
+    tmp_path: Path,
+    request_log: RequestLog,
+    through_crt: list[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # The settings say us-east-1 (S3_CREDENTIALS); the bucket is in eu-west-1.
+    with through_proxy(project, passing, InAnotherRegion("eu-west-1")) as proxy:
+        run_command("--noinput")
+
+    expected = stock_whitenoise_tree(settings, tmp_path / "stock")
+    assert {name: project.read(f"{LOCATION}/{name}") for name in expected} == expected
+    assert proxy.refused  # requests signed for us-east-1 were refused, and sent again
+    assert request_log.keys("PUT") == {f"{LOCATION}/{name}" for name in expected} | {INDEX_KEY}
+    # Through the CRT until S3 first refused it, then through botocore, said once.
+    assert bool(through_crt) == crt.available()
+    warned = [r.getMessage() for r in caplog.records if "another region" in r.getMessage()]
+    assert warned == (
+        [
+            f"Bucket '{project.bucket}' is in another region than its storage's settings say "
+            "(AuthorizationHeaderMalformed): botocore found it, and uploads go through "
+            "botocore instead of the CRT; set AWS_S3_REGION_NAME (or the storage's "
+            "region_name) to the bucket's region."
+        ]
+        if crt.available()
+        else []
+    )
 
 
 def test_what_only_botocore_can_send_goes_through_botocore(

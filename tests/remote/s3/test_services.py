@@ -1,6 +1,6 @@
 """The S3 remote against services where they behave otherwise than LocalStack: a bucket with
-SSE-KMS, Backblaze B2 and Cloudflare R2, each played by the fault proxy
-(scripts/faults/s3_services.py)."""
+SSE-KMS, Backblaze B2, Cloudflare R2 and a bucket in another region, each played by the fault
+proxy (scripts/faults/s3_services.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 
 from collectsync.sync.upload import REFUSALS_BEFORE_STOP
 from scripts.faults.proxy import Action
-from scripts.faults.s3_services import Backblaze, Cloudflare, KmsEncrypted
+from scripts.faults.s3_services import Backblaze, Cloudflare, InAnotherRegion, KmsEncrypted
 from tests.settings import S3_ENDPOINT
 from tests.support.project import (
     INDEX_KEY,
@@ -196,3 +196,36 @@ def test_uploads_denied_stop_the_deploy_after_a_few(project: Project) -> None:
     )
     assert REFUSALS_BEFORE_STOP <= len(proxy.faults) <= REFUSALS_BEFORE_STOP + WORKERS - 1
     assert MANIFEST_KEY not in project.object_keys()
+
+
+def test_the_bucket_in_another_region_refuses_only_what_is_signed_for_another(
+    project: Project,
+) -> None:
+    with through_proxy(project, passing, InAnotherRegion("eu-west-1")) as proxy:
+        for region in ("eu-west-1", "us-east-1"):
+            client = boto3.client(
+                "s3",
+                endpoint_url=proxy.endpoint,
+                region_name=region,
+                aws_access_key_id=S3_CREDENTIALS["access_key"],
+                aws_secret_access_key=S3_CREDENTIALS["secret_key"],
+            )
+            client.put_object(Bucket=project.bucket, Key=f"{region}.txt", Body=region.encode())
+            assert client.get_object(Bucket=project.bucket, Key=f"{region}.txt")["Body"].read()
+    refusal = InAnotherRegion("eu-west-1").refusal(
+        "PUT",
+        "/bucket/key",
+        [("Authorization", "AWS4-HMAC-SHA256 Credential=test/20261206/us-east-1/s3/aws4_request")],
+        b"",
+    )
+
+    # botocore was refused once, learnt the bucket's region from the answer, and kept it.
+    assert proxy.refused == [("PUT", "us-east-1.txt")]
+    assert project.read("us-east-1.txt") == b"us-east-1"
+    assert refusal == (
+        400,
+        "application/xml",
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AuthorizationHeaderMalformed'
+        b"</Code><Message>The authorization header is malformed; the region 'us-east-1' is "
+        b"wrong; expecting 'eu-west-1'</Message><Region>eu-west-1</Region></Error>",
+    )

@@ -11,7 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from collectsync.conf import conf
-from collectsync.errors import ConcurrentUpdate, RemoteError
+from collectsync.errors import RemoteError
 from collectsync.files import Listed, StagedFile
 from collectsync.remote.base import Remote
 from collectsync.remote.s3 import config
@@ -21,7 +21,9 @@ from collectsync.remote.s3.config import Clients, for_endpoint, with_retries, wr
 from collectsync.remote.s3.errors import (
     MISSING_OBJECT_CODES,
     UNSUPPORTED_CODES,
+    WRONG_REGION_CODES,
     Unretried,
+    copy_error,
     error_code,
     put_error,
     remote_error,
@@ -164,15 +166,7 @@ class S3Remote(Remote):
                     **conditions,  # type: ignore[arg-type]
                 )
         except (ClientError, BotoCoreError) as error:
-            if isinstance(error, ClientError) and error_code(error) in (
-                "PreconditionFailed",
-                "412",
-            ):
-                raise ConcurrentUpdate(
-                    f"'{self.key(source)}' in bucket '{self.container}' changed while this "
-                    "deploy ran."
-                ) from error
-            raise remote_error(error, self.container, self.key(source)) from error
+            raise copy_error(error, self.container, self.key(source)) from error
 
     def write(self, staged: StagedFile) -> None:
         with staged.path.open("rb") as body:
@@ -202,8 +196,7 @@ class S3Remote(Remote):
             logger.warning(
                 "Bucket '%s' does not support conditional writes (%s); the sync index was "
                 "written unconditionally, so a concurrent deploy may overwrite it.",
-                self.container,
-                error_code(error),
+                *(self.container, error_code(error)),
             )
             etag = self._put(key, data, md5, cache_control=None)
         self._etags[name] = etag
@@ -224,24 +217,34 @@ class S3Remote(Remote):
         parameters = {**parameters, "ContentMD5": content_md5, **(conditions or {})}
         self.count("PUT")
         try:
-            if isinstance(body, StagedFile):
-                small = body.size <= config.CONTINUE_ABOVE
-                crt = self._clients.crt(self.container) if small else None
-                headers = crt.headers(parameters) if crt else None
-                if crt is not None and headers is not None:
-                    path, size = body.path, body.size
-                    return self._watcher.once(lambda: crt.put(key, path, size, headers))
-                with self._watcher.unretried(), body.path.open("rb") as handle:
-                    return self._sent(key, handle, parameters)
-            return self._sent(key, body, parameters)
+            if not isinstance(body, StagedFile):
+                return self._sent(key, body, parameters)
+            if (etag := self._through_crt(key, body, parameters)) is not None:
+                return etag
+            with self._watcher.unretried(), body.path.open("rb") as handle:
+                return self._sent(key, handle, parameters)
         except (ClientError, BotoCoreError, Unretried) as error:
             refused = put_error(error, self.container, key, parameters)
             if refused is None:
                 raise  # write_bytes tries again without the conditions
             raise refused from error
 
+    def _through_crt(self, key: str, staged: StagedFile, parameters: dict[str, Any]) -> str | None:
+        """``staged`` sent through the CRT, its ETag; None if botocore must send it."""
+        crt = self._clients.crt(self.container) if staged.size <= config.CONTINUE_ABOVE else None
+        headers = crt.headers(parameters) if crt else None
+        if crt is None or headers is None:
+            return None
+        try:
+            return self._watcher.once(lambda: crt.put(key, staged.path, staged.size, headers))
+        except ClientError as error:
+            if error_code(error) not in WRONG_REGION_CODES:
+                raise
+            # botocore follows S3 to the bucket's region and remembers it; the CRT doesn't.
+            self._clients.without_crt(self.container, error_code(error))
+            return None
+
     def _sent(self, key: str, body: IO[bytes] | bytes, parameters: dict[str, Any]) -> str:
         with self._clients.lent() as client:
             response = client.put_object(Bucket=self.container, Key=key, Body=body, **parameters)
-        etag: str = response["ETag"]
-        return etag
+        return str(response["ETag"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import mimetypes
 import os
 import threading
@@ -19,6 +20,8 @@ from botocore.utils import determine_content_length
 from collectsync.conf import conf
 from collectsync.remote.s3.checksums import MD5_METADATA
 from collectsync.remote.s3.crt import CrtUploads, uploads_for
+
+logger = logging.getLogger("collectsync")
 
 if TYPE_CHECKING:
     from boto3.session import Session
@@ -145,6 +148,20 @@ class Clients:
                         read_timeout=conf.READ_TIMEOUT,
                     )
         return self._crt
+
+    def without_crt(self, bucket: str, code: str) -> None:
+        """Every upload through botocore from now on: the CRT's were refused with ``code``,
+        S3's answer to a request signed for another region than the bucket's."""
+        with self._lock:
+            told, self._crt, self._crt_looked_for = self._crt is None, None, True
+        if not told:
+            logger.warning(
+                "Bucket '%s' is in another region than its storage's settings say (%s): "
+                "botocore found it, and uploads go through botocore instead of the CRT; set "
+                "AWS_S3_REGION_NAME (or the storage's region_name) to the bucket's region.",
+                bucket,
+                code,
+            )
 
     @contextmanager
     def lent(self) -> Iterator[S3Client]:

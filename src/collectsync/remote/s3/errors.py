@@ -25,7 +25,8 @@ from collectsync.remote.weather import Trouble
 MISSING_OBJECT_CODES = {"NoSuchKey", "404", "NotFound"}
 WRONG_REGION_CODES = {"PermanentRedirect", "AuthorizationHeaderMalformed", "301"}
 """What S3 answers a request signed for another region than the bucket's: botocore follows
-it (and remembers the bucket's region), the CRT's uploads (the crt extra) don't."""
+it (and remembers the bucket's region); the CRT's uploads (the crt extra) don't, so the
+uploads go through botocore from then on."""
 UNSUPPORTED_CODES = {"NotImplemented", "501"}
 DENIED_CODES = {
     "AccessDenied",
@@ -174,3 +175,10 @@ def put_error(
             "storage's default_acl) and rerun."
         )
     return remote_error(error, bucket, key)
+
+
+def copy_error(error: Exception, bucket: str, source: str) -> Exception:
+    """The error to raise for a CopyObject from ``source`` that failed."""
+    if isinstance(error, ClientError) and error_code(error) in ("PreconditionFailed", "412"):
+        return ConcurrentUpdate(f"'{source}' in bucket '{bucket}' changed while this deploy ran.")
+    return remote_error(error, bucket, source)
