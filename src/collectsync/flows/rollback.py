@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -48,11 +49,14 @@ class Rollback:
         record = read_index(
             self.target, verify=False, warn=self.console.warn, inform=lambda message: None
         )
-        # With what a rollback that stopped part way copied aside, so that it is not again.
-        index = with_partial_index(self.target, record.index)
+        release = self.chosen(record.index)
+        # Read together, one round trip: the release's index, and what a rollback that
+        # stopped part way copied aside (so that it is not copied again).
+        with ThreadPoolExecutor(1, "collectsync-read") as pool:
+            amended = pool.submit(with_partial_index, self.target, record.index)
+            then = self.archived(record.index, release)
+        index = amended.result()
         record = dataclasses.replace(record, index=index)
-        release = self.chosen(index)
-        then = self.archived(index, release)
         number = index.generation + 1
         restoration = plan_restore(index, then, self.target.index_name, number)
         if restoration.missing:
@@ -128,8 +132,12 @@ class Rollback:
     ) -> Release | None:
         index, content = record.index, self.target.content
         workers = self.request.workers
-        # The live release's bytes first: until the manifest is copied, it stays whole.
-        copy_all(content, restoration.archiving.copies, workers=workers)
+        # The live release's bytes first: until the manifest is copied, it stays whole. Its
+        # index meanwhile, as the next release's will replace it.
+        with ThreadPoolExecutor(1, "collectsync-index") as pool:
+            archiving = pool.submit(archive_index, self.target, index, record.read_as)
+            copy_all(content, restoration.archiving.copies, workers=workers)
+        archived = archiving.result()
         try:
             content.delete(restoration.deletions)
             copy_all(content, restoration.restores, workers=workers)
@@ -149,7 +157,6 @@ class Rollback:
                     dataclasses.replace(index, files=partial).to_bytes(),
                 )
             raise
-        archived = archive_index(self.target, index, record.read_as)
         number = index.generation + 1
         done = Stamp.here(self.request.release_name).release(
             number,
