@@ -10,11 +10,9 @@ import json
 import re
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from scripts.faults.proxy import Headers
+from scripts.faults.proxy import GCS_UPLOAD, Headers, uploaded_name
 
-UPLOAD = re.compile(r"^/upload/storage/v1/b/([^/]+)/o$")
 OBJECT = re.compile(r"^/(?:download/)?storage/v1/b/([^/]+)/o/(.+)$")
-NAME_IN_METADATA = re.compile(rb'"name"\s*:\s*"((?:[^"\\]|\\.)*)"')
 PRECONDITION_FAILED = json.dumps(
     {
         "error": {
@@ -38,16 +36,12 @@ class GenerationPreconditions:
         if not self.exclusive(method, path):
             return None
         parts = urlsplit(path)
-        upload = UPLOAD.match(parts.path)
-        query = parse_qs(parts.query)
-        named = (
-            query.get("name")
-            or [json.loads(b'"' + m[1] + b'"') for m in NAME_IN_METADATA.finditer(body)][:1]
-        )
-        if upload is None or not named:
+        upload = GCS_UPLOAD.match(parts.path)
+        named = uploaded_name(path, body)
+        if upload is None or named is None:
             return None
-        wanted = int(query["ifGenerationMatch"][0])
-        if self.generation(upload[1], named[0]) == wanted:
+        wanted = int(parse_qs(parts.query)["ifGenerationMatch"][0])
+        if self.generation(upload[1], named) == wanted:
             return None
         return 412, "application/json", PRECONDITION_FAILED
 

@@ -1,8 +1,9 @@
 """An HTTP proxy between a client and an emulator (LocalStack, the GCS emulator, Azurite) that
 injects faults, for the tests and the benchmark.
 
-Each request is passed to ``decide(method, key, attempt)``, where ``attempt`` counts the
-requests seen so far with that method and key (1 for the first). It answers one of:
+Each request is passed to ``decide(method, key, attempt)``, where ``key`` is the object's
+(see request_key) and ``attempt`` counts the requests seen so far with that method and key
+(1 for the first). It answers one of:
 ``"pass"`` (forward to LocalStack), ``"503"`` (answer 503 SlowDown without forwarding),
 ``"403"`` (answer 403 AccessDenied), ``"501"`` (answer 501 NotImplemented), ``"slow"``
 (forward after a short delay), ``"reset"`` (close the connection without answering) or
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
+import re
 import threading
 import time
 from collections import Counter
@@ -23,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 Action = Literal["pass", "slow", "403", "501", "503", "reset", "stall"]
 Decide = Callable[[str, str, int], Action]
@@ -49,6 +52,31 @@ class Service(Protocol):
         self, method: str, path: str, headers: Headers, body: bytes
     ) -> tuple[Headers, bytes]:
         """LocalStack's answer, as the service would give it."""
+
+
+GCS_UPLOAD = re.compile(r"^/upload/storage/v1/b/([^/]+)/o$")
+NAME_IN_METADATA = re.compile(rb'"name"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def uploaded_name(path: str, body: bytes) -> str | None:
+    """The object a Cloud Storage upload writes (its URL names only the bucket): from the
+    query, or from the metadata that opens a multipart upload's body."""
+    parts = urlsplit(path)
+    if GCS_UPLOAD.match(parts.path) is None:
+        return None
+    named = parse_qs(parts.query).get("name") or [
+        json.loads(b'"' + found[1] + b'"') for found in NAME_IN_METADATA.finditer(body)
+    ]
+    return named[0] if named else None
+
+
+def request_key(path: str, body: bytes) -> str:
+    """What a request is for: the path after the bucket (S3, Azure), or a Cloud Storage
+    upload's object name."""
+    named = uploaded_name(path, body)
+    return (
+        named if named is not None else unquote(urlsplit(path).path).lstrip("/").partition("/")[2]
+    )
 
 
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length"}
@@ -107,7 +135,7 @@ class FaultProxy:
             def handle_counted(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                key = unquote(urlsplit(self.path).path).lstrip("/").partition("/")[2]
+                key = request_key(self.path, body)
                 with proxy._lock:
                     proxy.attempts[(self.command, key)] += 1
                     attempt = proxy.attempts[(self.command, key)]

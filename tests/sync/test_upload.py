@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -248,3 +249,41 @@ def test_a_lost_connection_stops_the_wait_for_uploads_that_hang(tmp_path: Path) 
 
     assert [(f.file.name, type(f.error)) for f in pool.failures] == [("f000.css", ConnectionLost)]
     assert remote.writes == []
+
+
+class CountedDeadRemote(DeadRemote):
+    """A black hole that counts the writes tried."""
+
+    def __init__(self, clock: list[float]) -> None:
+        super().__init__(clock)
+        self.tried: list[str] = []
+
+    def write(self, staged: StagedFile) -> None:
+        self.tried.append(staged.name)
+        super().write(staged)
+
+
+def test_a_file_that_waited_for_a_slot_is_not_sent_once_the_connection_is_lost(
+    tmp_path: Path,
+) -> None:
+    clock = [100.0]
+    remote = CountedDeadRemote(clock)
+    remote.weather.succeeded()
+    files = staged_files(tmp_path, 2)
+
+    with upload_pool(remote, workers=2) as pool:
+        remote.weather.allow(1)  # one upload at once, as when throttled: the second waits
+        pool.submit(files[0])
+        remote.hanging.wait(timeout=60)
+        pool.submit(files[1])
+        deadline = time.monotonic() + 60
+        while len(pool._uploading) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the second worker has taken its file
+        remote.weather.failed("Could not connect to the endpoint URL", "connection")
+        clock[0] += 61
+    remote.released.set()  # the first upload's slot comes free after the deploy has stopped
+    for worker in pool._workers:
+        worker.join(timeout=60)
+
+    assert remote.tried == ["f000.css"]
+    assert sorted(f.file.name for f in pool.failures) == ["f000.css", "f001.css"]

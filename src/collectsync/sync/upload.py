@@ -121,10 +121,7 @@ class UploadPool:
 
     def _work(self) -> None:
         while (job := self._next()) is not None:
-            if self._stopping.is_set():
-                self._ended(job, job.error)  # not tried again: only a failure so far counts
-            else:
-                self._upload(job)
+            self._upload(job)
 
     def _upload(self, job: Job) -> None:
         weather = self._remote.weather
@@ -132,12 +129,18 @@ class UploadPool:
             self._uploading[threading.get_ident()] = job.staged
         error: BaseException | None = None
         due: float | None = None
+        uploaded = False
         try:
-            lost = weather.lost()
-            if lost is not None:
-                raise lost  # don't try what can't succeed: the deploy stops
             with weather.slot():
-                self._remote.write_once(job.staged)
+                # Once the slot is ours: it may come free after the deploy has stopped.
+                lost = weather.lost()
+                if lost is not None:
+                    raise lost  # don't try what can't succeed: the deploy stops
+                if self._stopping.is_set():
+                    error = job.error  # not tried again: only a failure so far counts
+                else:
+                    self._remote.write_once(job.staged)
+                    uploaded = True
         except TransientError as failed:
             # While other uploads get through, a refusal is this file's bad luck: it goes
             # again soon (the uploads at once are what eases the load). Its pause doubles only
@@ -160,7 +163,7 @@ class UploadPool:
                 heapq.heappush(self._later, (due, next(self._count), job))
                 self._ready.notify()
             else:
-                self._ended(job, error, uploaded=error is None)
+                self._ended(job, error, uploaded=uploaded)
 
     def _ended(self, job: Job, error: BaseException | None, *, uploaded: bool = False) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from tests.support.emulated import (
     uploaded,
 )
 from tests.support.project import CSS_RULES, INDEX_KEY, run_command, without_time
+from tests.support.proxy import ROUNDS_BEFORE_LOST
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
@@ -195,5 +197,8 @@ def test_a_dead_network_stops_the_deploy_after_a_few_attempts(
         r"through for \d+ s, the last failed with: [^\n]+\. Nothing was switched: rerun once "
         r"the connection is back\.$"
     )
-    assert 0 < len(proxy.faults) <= 60  # of some 400 files
+    # How many files fail in the second before the connection counts as lost depends on the
+    # machine; each file's rounds don't (see ROUNDS_BEFORE_LOST).
+    assert proxy.faults
+    assert max(Counter(key for _, key, _ in proxy.faults).values()) <= ROUNDS_BEFORE_LOST
     assert INDEX_KEY not in set(emulated.keys())
