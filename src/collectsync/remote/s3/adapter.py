@@ -196,7 +196,8 @@ class S3Remote(Remote):
             logger.warning(
                 "Bucket '%s' does not support conditional writes (%s); the sync index was "
                 "written unconditionally, so a concurrent deploy may overwrite it.",
-                *(self.container, error_code(error)),
+                self.container,
+                error_code(error),
             )
             etag = self._put(key, data, md5, cache_control=None)
         self._etags[name] = etag
@@ -232,8 +233,7 @@ class S3Remote(Remote):
     def _through_crt(self, key: str, staged: StagedFile, parameters: dict[str, Any]) -> str | None:
         """``staged`` sent through the CRT, its ETag; None if botocore must send it."""
         crt = self._clients.crt(self.container) if staged.size <= config.CONTINUE_ABOVE else None
-        headers = crt.headers(parameters) if crt else None
-        if crt is None or headers is None:
+        if crt is None or (headers := crt.headers(parameters)) is None:
             return None
         try:
             return self._watcher.once(lambda: crt.put(key, staged.path, staged.size, headers))

@@ -153,8 +153,8 @@ class Clients:
         """Every upload through botocore from now on: the CRT's were refused with ``code``,
         S3's answer to a request signed for another region than the bucket's."""
         with self._lock:
-            told, self._crt, self._crt_looked_for = self._crt is None, None, True
-        if not told:
+            dropped_before, self._crt, self._crt_looked_for = self._crt is None, None, True
+        if not dropped_before:  # warned once, by the first upload refused
             logger.warning(
                 "Bucket '%s' is in another region than its storage's settings say (%s): "
                 "botocore found it, and uploads go through botocore instead of the CRT; set "

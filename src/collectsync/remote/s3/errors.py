@@ -28,6 +28,7 @@ WRONG_REGION_CODES = {"PermanentRedirect", "AuthorizationHeaderMalformed", "301"
 it (and remembers the bucket's region); the CRT's uploads (the crt extra) don't, so the
 uploads go through botocore from then on."""
 UNSUPPORTED_CODES = {"NotImplemented", "501"}
+PRECONDITION_CODES = {"PreconditionFailed", "412"}
 DENIED_CODES = {
     "AccessDenied",
     "403",
@@ -164,8 +165,8 @@ def put_error(
     """The error to raise for a PutObject of ``key`` with ``parameters`` that failed; None
     when the service doesn't support its conditions (the caller writes without them)."""
     code = error_code(error) if isinstance(error, ClientError) else ""
-    if code in ("PreconditionFailed", "412"):
-        return ConcurrentUpdate(f"'{key}' in bucket '{bucket}' changed while this deploy ran.")
+    if code in PRECONDITION_CODES:
+        return changed_meanwhile(bucket, key)
     if code in UNSUPPORTED_CODES and any(name in parameters for name in CONDITIONS):
         return None
     if code in UNSUPPORTED_CODES and "ACL" in parameters:
@@ -179,6 +180,11 @@ def put_error(
 
 def copy_error(error: Exception, bucket: str, source: str) -> Exception:
     """The error to raise for a CopyObject from ``source`` that failed."""
-    if isinstance(error, ClientError) and error_code(error) in ("PreconditionFailed", "412"):
-        return ConcurrentUpdate(f"'{source}' in bucket '{bucket}' changed while this deploy ran.")
+    if isinstance(error, ClientError) and error_code(error) in PRECONDITION_CODES:
+        return changed_meanwhile(bucket, source)
     return remote_error(error, bucket, source)
+
+
+def changed_meanwhile(bucket: str, key: str) -> ConcurrentUpdate:
+    """A condition on ``key`` (its ETag as read, or its absence) no longer held."""
+    return ConcurrentUpdate(f"'{key}' in bucket '{bucket}' changed while this deploy ran.")
