@@ -12,7 +12,7 @@ import botocore.httpsession
 import pytest
 from botocore.exceptions import BotoCoreError, ClientError
 
-from collectsync.remote.s3.crt import CrtUploads
+from collectsync.remote.s3.crt import CrtClient
 from tests.settings import S3_ENDPOINT
 from tests.support.project import (
     S3_CREDENTIALS,
@@ -87,13 +87,19 @@ def request_log(monkeypatch: pytest.MonkeyPatch) -> RequestLog:
         return original_send(self, request)
 
     monkeypatch.setattr(botocore.httpsession.URLLib3Session, "send", send)
-    original_put = CrtUploads.put
+    original_put, original_copy = CrtClient.put, CrtClient.copy
 
-    def put(self: CrtUploads, key: str, *args: Any) -> str:
-        log.requests.append(("PUT", self.bucket, key))  # the CRT's uploads (the crt extra)
+    # The CRT's requests (the crt extra).
+    def put(self: CrtClient, key: str, *args: Any) -> str:
+        log.requests.append(("PUT", self.bucket, key))
         return original_put(self, key, *args)
 
-    monkeypatch.setattr(CrtUploads, "put", put)
+    def copy(self: CrtClient, key: str, *args: Any) -> str:
+        log.requests.append(("COPY", self.bucket, key))
+        return original_copy(self, key, *args)
+
+    monkeypatch.setattr(CrtClient, "put", put)
+    monkeypatch.setattr(CrtClient, "copy", copy)
     return log
 
 

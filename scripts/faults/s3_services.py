@@ -148,3 +148,25 @@ class InAnotherRegion(Plain):
             f"expecting '{self.region}'"
         )
         return 400, XML, error("AuthorizationHeaderMalformed", message, region=self.region)
+
+
+class CopyFailingIn200(Plain):
+    """S3 answers a CopyObject 200 before the copy is done, so a copy that then fails is
+    answered 200 with the error in the body (CopyObject's documentation: "a 200 OK response
+    can contain either a success or an error"). Each key's first copy fails so here."""
+
+    def __init__(self) -> None:
+        self._failed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def refusal(
+        self, method: str, path: str, headers: Headers, body: bytes
+    ) -> tuple[int, str, bytes] | None:
+        copying = any(name.lower() == "x-amz-copy-source" for name, _ in headers)
+        key = unquote(urlsplit(path).path)
+        with self._lock:
+            if method != "PUT" or not copying or key in self._failed:
+                return None
+            self._failed.add(key)
+        message = "We encountered an internal error. Please try again."
+        return 200, XML, error("InternalError", message)

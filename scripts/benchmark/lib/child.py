@@ -71,7 +71,8 @@ class Tally:
         if host not in LOCAL_HOSTS:
             raise RuntimeError(f"bench: refusing a request to {host!r}; only 127.0.0.1 is allowed")
         operation = classify(method, url, self.bucket)
-        if operation == "PUT" and headers is not None and "x-amz-copy-source" in headers:
+        # botocore's and the CRT's headers both have get(), case-blind; not both `in`.
+        if operation == "PUT" and headers is not None and headers.get("x-amz-copy-source"):
             operation = "COPY"  # a CopyObject: a PUT naming its source, no body sent
         size = body_size(headers, body) if operation == "PUT" else 0
         with self.lock:
@@ -102,9 +103,12 @@ TARGETS: dict[str, list[tuple[str, str, bool]]] = {
     "django.contrib.staticfiles.storage": [("HashedFilesMixin.file_hash", "hashing", False)],
     "collectsync.stage.sources": [("file_md5", "hashing", False)],
     "botocore.client": [("BaseClient._make_api_call", "requests", False)],
-    # collectsync's uploads through the AWS CRT (the crt extra): the calling thread's share;
-    # the CRT's own threads are added at the end (crt_threads_cpu).
-    "collectsync.remote.s3.crt": [("CrtUploads.put", "requests", False)],
+    # collectsync's uploads and copies through the AWS CRT (the crt extra): the calling
+    # thread's share; the CRT's own threads are added at the end (crt_threads_cpu).
+    "collectsync.remote.s3.crt": [
+        ("CrtClient.put", "requests", False),
+        ("CrtClient.copy", "requests", False),
+    ],
 }
 
 

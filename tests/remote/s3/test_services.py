@@ -12,11 +12,18 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 from django.core.management.base import CommandError
 
 from collectsync.sync.upload import REFUSALS_BEFORE_STOP
 from scripts.faults.proxy import Action
-from scripts.faults.s3_services import Backblaze, Cloudflare, InAnotherRegion, KmsEncrypted
+from scripts.faults.s3_services import (
+    Backblaze,
+    Cloudflare,
+    CopyFailingIn200,
+    InAnotherRegion,
+    KmsEncrypted,
+)
 from tests.settings import S3_ENDPOINT
 from tests.support.project import (
     INDEX_KEY,
@@ -229,3 +236,27 @@ def test_the_bucket_in_another_region_refuses_only_what_is_signed_for_another(
         b"</Code><Message>The authorization header is malformed; the region 'us-east-1' is "
         b"wrong; expecting 'eu-west-1'</Message><Region>eu-west-1</Region></Error>",
     )
+
+
+def test_the_copy_failing_in_200_fails_each_keys_first_copy_only(project: Project) -> None:
+    project.s3.put_object(Bucket=project.bucket, Key="source.txt", Body=b"source")
+    with through_proxy(project, passing, CopyFailingIn200()) as proxy:
+        client = boto3.client(
+            "s3",
+            endpoint_url=proxy.endpoint,
+            region_name=S3_CREDENTIALS["region_name"],
+            aws_access_key_id=S3_CREDENTIALS["access_key"],
+            aws_secret_access_key=S3_CREDENTIALS["secret_key"],
+            config=Config(retries={"total_max_attempts": 1}),
+        )
+        source = f"{project.bucket}/source.txt"
+        with pytest.raises(ClientError) as failed:
+            client.copy_object(Bucket=project.bucket, Key="copy.txt", CopySource=source)
+        copied_before = project.s3.list_objects_v2(Bucket=project.bucket, Prefix="copy.txt")
+        client.copy_object(Bucket=project.bucket, Key="copy.txt", CopySource=source)
+        client.put_object(Bucket=project.bucket, Key="put.txt", Body=b"put")
+
+    assert failed.value.response["Error"]["Code"] == "InternalError"
+    assert copied_before.get("KeyCount") == 0  # the failed copy did not reach LocalStack
+    assert project.read("copy.txt") == b"source"
+    assert proxy.refused == [("PUT", "copy.txt")]

@@ -17,11 +17,11 @@ from collectsync.remote.base import Remote
 from collectsync.remote.s3 import config
 from collectsync.remote.s3.attempts import AttemptWatcher
 from collectsync.remote.s3.checksums import holds
-from collectsync.remote.s3.config import Clients, for_endpoint, with_retries, write_parameters
+from collectsync.remote.s3.clients import Clients
+from collectsync.remote.s3.config import for_endpoint, with_retries, write_parameters
 from collectsync.remote.s3.errors import (
     MISSING_OBJECT_CODES,
     UNSUPPORTED_CODES,
-    WRONG_REGION_CODES,
     Unretried,
     copy_error,
     error_code,
@@ -46,7 +46,7 @@ class S3Remote(Remote):
         self._storage = storage
         config = for_endpoint(with_retries(storage.client_config), storage.endpoint_url)
         self._watcher = AttemptWatcher(self.weather)
-        self._clients = Clients(storage, config, self._watcher.watch)
+        self._clients = Clients(storage, config, self._watcher)
         self._etags: dict[str, str | None] = {}
         """The ETag of each object as last read or written here; None: it was absent."""
         self._checksum_mode = True
@@ -150,23 +150,28 @@ class S3Remote(Remote):
     @in_rounds
     def copy(self, source: str, name: str, *, if_source_unchanged: bool = False) -> None:
         key = self.key(name)
-        conditions: dict[str, str] = {}
-        if if_source_unchanged and self._etags.get(source):
-            conditions = {"CopySourceIfMatch": str(self._etags[source])}
-        parameters = config.copy_parameters(self._storage, key)
+        etag = self._etags.get(source) if if_source_unchanged else None
+        parameters = config.copy_parameters(self._storage, key, etag)
+        source_key = self.key(source)
         self.count("COPY")
         try:
+            copied = self._clients.through_crt(
+                self.container,
+                "CopyObject",
+                parameters,
+                lambda crt, headers: crt.copy(key, source_key, headers),
+            )
+            if copied is not None:
+                return
             with self._clients.lent() as client:
                 client.copy_object(
                     Bucket=self.container,
                     Key=key,
-                    CopySource={"Bucket": self.container, "Key": self.key(source)},
-                    MetadataDirective="COPY",
+                    CopySource={"Bucket": self.container, "Key": source_key},
                     **parameters,
-                    **conditions,  # type: ignore[arg-type]
                 )
-        except (ClientError, BotoCoreError) as error:
-            raise copy_error(error, self.container, self.key(source)) from error
+        except (ClientError, BotoCoreError, Unretried) as error:  # in_rounds tries again
+            raise copy_error(error, self.container, source_key) from error
 
     def write(self, staged: StagedFile) -> None:
         with staged.path.open("rb") as body:
@@ -220,7 +225,15 @@ class S3Remote(Remote):
         try:
             if not isinstance(body, StagedFile):
                 return self._sent(key, body, parameters)
-            if (etag := self._through_crt(key, body, parameters)) is not None:
+            path, size = body.path, body.size
+            etag = self._clients.through_crt(
+                self.container,
+                "PutObject",
+                parameters,
+                lambda crt, headers: crt.put(key, path, size, headers),
+                size,
+            )
+            if etag is not None:
                 return etag
             with self._watcher.unretried(), body.path.open("rb") as handle:
                 return self._sent(key, handle, parameters)
@@ -229,20 +242,6 @@ class S3Remote(Remote):
             if refused is None:
                 raise  # write_bytes tries again without the conditions
             raise refused from error
-
-    def _through_crt(self, key: str, staged: StagedFile, parameters: dict[str, Any]) -> str | None:
-        """``staged`` sent through the CRT, its ETag; None if botocore must send it."""
-        crt = self._clients.crt(self.container) if staged.size <= config.CONTINUE_ABOVE else None
-        if crt is None or (headers := crt.headers(parameters)) is None:
-            return None
-        try:
-            return self._watcher.once(lambda: crt.put(key, staged.path, staged.size, headers))
-        except ClientError as error:
-            if error_code(error) not in WRONG_REGION_CODES:
-                raise
-            # botocore follows S3 to the bucket's region and remembers it; the CRT doesn't.
-            self._clients.without_crt(self.container, error_code(error))
-            return None
 
     def _sent(self, key: str, body: IO[bytes] | bytes, parameters: dict[str, Any]) -> str:
         with self._clients.lent() as client:

@@ -8,9 +8,6 @@ import hashlib
 import logging
 import mimetypes
 import os
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -19,7 +16,6 @@ from botocore.utils import determine_content_length
 
 from collectsync.conf import conf
 from collectsync.remote.s3.checksums import MD5_METADATA
-from collectsync.remote.s3.crt import CrtUploads, uploads_for
 
 logger = logging.getLogger("collectsync")
 
@@ -115,69 +111,6 @@ def new_client(session: Session, storage: S3Storage, config: Config) -> S3Client
     return client
 
 
-class Clients:
-    """Clients made from one session as the storage would make them, each lent to one
-    request at a time: a session per thread costs about 0.25 s of CPU, a client about 10 ms,
-    and a client lent again keeps its connections warm."""
-
-    def __init__(
-        self, storage: S3Storage, config: Config, watch: Callable[[S3Client], None]
-    ) -> None:
-        self._storage = storage
-        self._session = storage._create_session()
-        self._config = config
-        self._watch = watch
-        self._lock = threading.Lock()  # making clients from one session is not thread-safe
-        self._idle: list[S3Client] = []
-        self._crt: CrtUploads | None = None
-        self._crt_looked_for = False
-
-    def crt(self, bucket: str) -> CrtUploads | None:
-        """The CRT's uploads for ``bucket`` where they can be botocore's very requests
-        (crt.py); made at the first upload, so that deploys that upload nothing don't."""
-        if not self._crt_looked_for:
-            with self.lent() as client, self._lock:
-                if not self._crt_looked_for:
-                    self._crt_looked_for = True
-                    self._crt = uploads_for(
-                        client,
-                        self._session,
-                        bucket,
-                        verify=self._storage.verify,
-                        connect_timeout=conf.CONNECT_TIMEOUT,
-                        read_timeout=conf.READ_TIMEOUT,
-                    )
-        return self._crt
-
-    def without_crt(self, bucket: str, code: str) -> None:
-        """Every upload through botocore from now on: the CRT's were refused with ``code``,
-        S3's answer to a request signed for another region than the bucket's."""
-        with self._lock:
-            dropped_before, self._crt, self._crt_looked_for = self._crt is None, None, True
-        if not dropped_before:  # warned once, by the first upload refused
-            logger.warning(
-                "Bucket '%s' is in another region than its storage's settings say (%s): "
-                "botocore found it, and uploads go through botocore instead of the CRT; set "
-                "AWS_S3_REGION_NAME (or the storage's region_name) to the bucket's region.",
-                bucket,
-                code,
-            )
-
-    @contextmanager
-    def lent(self) -> Iterator[S3Client]:
-        with self._lock:
-            if self._idle:
-                client = self._idle.pop()
-            else:
-                client = new_client(self._session, self._storage, self._config)
-                self._watch(client)
-        try:
-            yield client
-        finally:
-            with self._lock:
-                self._idle.append(client)
-
-
 def with_retries(config: Config | None) -> Config:
     """The storage's client config, with retries and timeouts where it sets none itself.
 
@@ -230,9 +163,14 @@ COPY_PARAMETERS = {
 }
 
 
-def copy_parameters(storage: S3Storage, key: str) -> dict[str, Any]:
+def copy_parameters(storage: S3Storage, key: str, etag: str | None = None) -> dict[str, Any]:
     """What a CopyObject to ``key`` must be told again to be written as a PutObject would:
     the metadata (content type, cache policy, md5) comes with the copy, but encryption, the
-    storage class and the ACL are the destination's."""
+    storage class and the ACL are the destination's. With ``etag``, only a source that still
+    has it is copied."""
     wanted = write_parameters(storage, key, None, "")
-    return {name: value for name, value in wanted.items() if name in COPY_PARAMETERS}
+    parameters = {name: value for name, value in wanted.items() if name in COPY_PARAMETERS}
+    parameters["MetadataDirective"] = "COPY"
+    if etag:
+        parameters["CopySourceIfMatch"] = etag
+    return parameters

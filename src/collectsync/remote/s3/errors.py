@@ -25,8 +25,8 @@ from collectsync.remote.weather import Trouble
 MISSING_OBJECT_CODES = {"NoSuchKey", "404", "NotFound"}
 WRONG_REGION_CODES = {"PermanentRedirect", "AuthorizationHeaderMalformed", "301"}
 """What S3 answers a request signed for another region than the bucket's: botocore follows
-it (and remembers the bucket's region); the CRT's uploads (the crt extra) don't, so the
-uploads go through botocore from then on."""
+it (and remembers the bucket's region); the CRT's client (the crt extra) doesn't, so the
+uploads and copies go through botocore from then on."""
 UNSUPPORTED_CODES = {"NotImplemented", "501"}
 PRECONDITION_CODES = {"PreconditionFailed", "412"}
 DENIED_CODES = {
