@@ -136,6 +136,24 @@ def deploy_first_and_second(project: Project) -> None:
     run_command("--noinput", "--release-name", "second")
 
 
+def test_a_rerun_of_a_finished_rollback_copies_nothing_and_records_nothing(
+    project: Project, request_log: RequestLog
+) -> None:
+    deploy_first_and_second(project)
+    run_command("--noinput", "--rollback", "1")
+    index = project.read(INDEX_KEY)
+    request_log.requests.clear()
+
+    out, _ = run_command("--noinput", "--rollback", "1")
+
+    assert out.splitlines()[-1] == (
+        f"Release 1 (first) is what s3://{project.bucket}/{LOCATION} serves already: nothing "
+        "was copied, and no release was recorded."
+    )
+    assert project.read(INDEX_KEY) == index
+    assert {method for method, _, _ in request_log.requests} == {"GET"}
+
+
 def test_history_lists_releases_newest_first_with_the_live_one_marked(
     project: Project, request_log: RequestLog
 ) -> None:

@@ -61,6 +61,8 @@ class Rollback:
         restoration = plan_restore(index, then, self.target.index_name, number)
         if restoration.missing:
             raise self.pruned(release, restoration.missing[0])
+        if restoration.changes_nothing:  # as a no-change deploy: a rerun records nothing
+            return self.report(release, restoration, time.monotonic() - started)
         for source, name in self.copies(restoration):
             verb = "Pretending to copy" if self.request.dry_run else "Copying"
             self.console.log(f"{verb} '{source}' to '{name}'", level=2 - self.request.dry_run)
@@ -180,14 +182,20 @@ class Rollback:
         return write_index(self.target, live, self.console.warn).live_release
 
     def report(self, release: Release, restoration: Restoration, seconds: float) -> str:
-        copies = len(self.copies(restoration)) + 1  # and the live release's index
+        # And the live release's index, copied aside, unless nothing changes.
+        copies = len(self.copies(restoration)) + (not restoration.changes_nothing)
         deleted = len(restoration.deletions)
         label = f" ({release.label})" if release.label else ""
         done = (
             f"{copies} server-side cop{'y' if copies == 1 else 'ies'}, "
             f"{deleted} deletion{'' if deleted == 1 else 's'}, nothing uploaded"
         )
-        if self.request.dry_run:
+        if restoration.changes_nothing:
+            text = (
+                f"\nRelease {release.number}{label} is what {self.destination} serves already: "
+                "nothing was copied, and no release was recorded."
+            )
+        elif self.request.dry_run:
             text = (
                 f"\nWould roll back {self.destination} to release {release.number}{label}: "
                 f"{done}. Nothing was written (--dry-run)."

@@ -30,6 +30,12 @@ class Restoration:
     """Names of the earlier release whose bytes the remote no longer holds (pruned)."""
 
     @property
+    def changes_nothing(self) -> bool:
+        """Whether the remote and its index are as the rollback would leave them already."""
+        writes = self.restores or self.deletions or self.archiving.copies or self.files
+        return not writes and self.manifest is None
+
+    @property
     def changed(self) -> list[str]:
         """The names whose bytes change or go away."""
         names = [name for _, name in self.restores] + self.deletions
