@@ -155,13 +155,13 @@ class S3Remote(Remote):
         source_key = self.key(source)
         self.count("COPY")
         try:
-            copied = self._clients.through_crt(
+            etag = self._clients.through_crt(
                 self.container,
                 "CopyObject",
                 parameters,
                 lambda crt, headers: crt.copy(key, source_key, headers),
             )
-            if copied is not None:
+            if etag is not None:
                 return
             with self._clients.lent() as client:
                 client.copy_object(

@@ -63,7 +63,7 @@ def failure(error: Exception, url: str, operation: str = "PutObject") -> Excepti
     """What botocore would raise for the same outcome of an ``operation`` on ``url``."""
     name = getattr(error, "name", "")
     status, code, message = ANSWERS.get(name, (getattr(error, "status_code", None) or 0, "", ""))
-    said = s3_error(getattr(error, "body", None) or b"")
+    said = s3_error(xml(getattr(error, "body", None) or b""))
     if status < 300 and said is None:
         if name in CLOSED:
             return ConnectionClosedError(endpoint_url=url)
@@ -78,24 +78,24 @@ def failure(error: Exception, url: str, operation: str = "PutObject") -> Excepti
 def copied(body: bytes) -> str:
     """The ETag of a CopyObject's answer; ClientError if it is an error in a 200 answer (the
     CRT tells of those itself; this is in case it one day doesn't)."""
-    said = s3_error(body)
-    try:
-        root = ElementTree.fromstring(body) if said is None else None
-    except ElementTree.ParseError:
-        root = None
-    if root is None:
+    root = xml(body)
+    said = s3_error(root)
+    if root is None or said is not None:
         code, message = said or ("InternalError", "")
         raise answered("CopyObject", 500, code, message, {})
     return (root.findtext("{*}ETag") or root.findtext("ETag") or "").strip()
 
 
-def s3_error(body: bytes) -> tuple[str, str] | None:
-    """The code and message of S3's error document ``body``; None if it is not one."""
+def xml(body: bytes) -> ElementTree.Element | None:
     try:
-        root = ElementTree.fromstring(body)
+        return ElementTree.fromstring(body)
     except ElementTree.ParseError:
-        return None
-    if root.tag.rpartition("}")[2] != "Error":
+        return None  # no body, or not XML
+
+
+def s3_error(root: ElementTree.Element | None) -> tuple[str, str] | None:
+    """The code and message of an S3 error document; None if ``root`` is not one."""
+    if root is None or root.tag.rpartition("}")[2] != "Error":
         return None
     return root.findtext("Code") or "", root.findtext("Message") or ""
 
