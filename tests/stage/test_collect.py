@@ -31,10 +31,31 @@ from tests.support.project import INDEX_KEY, MANIFEST_KEY, Project, run_command
             "Staging failed: Something else. Nothing was uploaded.",
         ),
         (ValueError(), "Staging failed: ValueError(). Nothing was uploaded."),
+        (
+            RuntimeError("Max post-process passes exceeded."),
+            "Staging failed: Max post-process passes exceeded. Nothing was uploaded.",
+        ),
     ],
 )
-def test_staging_failures_are_one_sentence(error: ValueError | OSError, message: str) -> None:
+def test_staging_failures_are_one_sentence(error: Exception, message: str) -> None:
     assert explain_failure(error) == message
+
+
+def test_files_that_refer_to_each_other_in_a_circle_fail_staging_in_one_sentence(
+    project: Project, staging_parent: Path
+) -> None:
+    # Each hashed name depends on the other's: Django's passes never settle.
+    (project.source / "css/ping.css").write_text('.a { background: url("pong.css"); }')
+    (project.source / "css/pong.css").write_text('.b { background: url("ping.css"); }')
+
+    with pytest.raises(CommandError) as caught:
+        run_command("--noinput")
+
+    assert str(caught.value) == (
+        "Staging failed: Max post-process passes exceeded. Nothing was uploaded."
+    )
+    assert project.object_keys() == set()
+    assert list(staging_parent.iterdir()) == []
 
 
 def test_a_full_disk_names_the_staging_directory_and_where_else_to_stage(

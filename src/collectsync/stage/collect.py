@@ -51,8 +51,9 @@ def stage(
     watched = Watched(local, selection)
     try:
         collect(local)
-    # Django 6.0 and later re-raise post-processing errors as a multi-line CommandError.
-    except (ValueError, OSError, CommandError) as error:
+    # Django 6.0 and later re-raise post-processing errors as a multi-line CommandError;
+    # 5.2 raises them as they are, "Max post-process passes exceeded" a RuntimeError.
+    except (ValueError, OSError, RuntimeError, CommandError) as error:
         raise StagingError(explain_failure(error, root)) from error
     local_manifest = manifest_name_of(local) if remote_manifest_name else None
     staged = scan(
@@ -135,5 +136,5 @@ def explain_failure(error: Exception, root: Path | None = None) -> str:
             f"Staging failed: could not read '{error.filename}' ({error.strerror}). "
             "Nothing was uploaded."
         )
-    first_line = message.splitlines()[0] if message else repr(error)
+    first_line = message.splitlines()[0].rstrip(".") if message else repr(error)
     return f"Staging failed: {first_line}. Nothing was uploaded."
