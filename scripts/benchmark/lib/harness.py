@@ -126,7 +126,7 @@ def compile_sources() -> None:
     installs a package. A child started with PYTHONDONTWRITEBYTECODE would otherwise compile
     them on every run (0.16 s of a no-change deploy), which the tools it is compared with,
     installed with their bytecode, never pay."""
-    for folder in ("src", "example", "scripts"):
+    for folder in ("src", "example"):
         compileall.compile_dir(ROOT / folder, quiet=1)
 
 
