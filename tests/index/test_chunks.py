@@ -207,3 +207,61 @@ def test_a_record_read_back_after_deploys_holds_what_each_wrote() -> None:
         assert dict(index.files.items()) == model
         assert index.sources == (None if after is None else sources)
         assert index.live_count == sum(entry.left is None for entry in model.values())
+
+
+def edited(before: SyncIndex, number: int, generation: int) -> SyncIndex:
+    """``before`` after a deploy that changed stylesheet ``number`` (see tree())."""
+    name, md5 = f"css/site-{number}.css", f"f{number:031x}"
+    hashed = f"css/site-{number}.{md5[:12]}.css"
+    assert before.recorded_sources is not None
+    old = before.recorded_sources[name].hashed
+    assert old is not None
+    return before.updated(
+        [StagedFile(name, Path(name), md5, 901), StagedFile(hashed, Path(name), md5, 901)],
+        None,
+        generation=generation,
+        sources=before.recorded_sources.changed({name: Source(md5, hashed)}),
+        retiring=[old, old + ".br", old + ".gz"],
+    )
+
+
+def test_two_records_are_compared_only_in_the_chunks_that_differ() -> None:
+    first = SyncIndex.from_bytes(tree(500).to_bytes())
+    second = SyncIndex.from_bytes(edited(first, 7, 2).to_bytes())
+    first = SyncIndex.from_bytes(first.to_bytes())
+
+    pairs = second.chunked.unlike(first.chunked)
+
+    assert len(pairs) == 1
+    mine, theirs = pairs[0]
+    assert mine["css/site-7.css"] != theirs["css/site-7.css"]
+    assert mine.keys() - theirs.keys() == {"css/site-7.f00000000000.css"}
+    assert mine["css/site-7.000000000000.css"].left == 2
+    # The other fifteen chunks of each were not even read.
+    assert sum(chunk.entries is not None for chunk in second.chunked.chunks) == 1
+    assert sum(chunk.entries is not None for chunk in first.chunked.chunks) == 1
+
+
+def test_chunks_alike_in_bytes_differ_where_their_sources_do() -> None:
+    # Without post-processing a file's name stays when its bytes change: its entry takes
+    # its md5 from its source's, so both records write the chunk alike.
+    old, new = "0" * 32, "f" * 32
+    first, second = (
+        SyncIndex(files={"robots.txt": Entry(md5, 25)}, sources={"robots.txt": Source(md5, None)})
+        for md5 in (old, new)
+    )
+    first, second = (SyncIndex.from_bytes(index.to_bytes()) for index in (first, second))
+    assert members(first.to_bytes())[2:] == members(second.to_bytes())[2:]
+
+    pairs = second.chunked.unlike(first.chunked)
+
+    assert [(dict(mine), dict(theirs)) for mine, theirs in pairs] == [
+        ({"robots.txt": Entry(new, 25)}, {"robots.txt": Entry(old, 25)})
+    ]
+    assert first.chunked.unlike(SyncIndex.from_bytes(first.to_bytes()).chunked) == []
+
+
+def test_records_of_other_layouts_are_compared_whole() -> None:
+    small, large = tree(10), SyncIndex.from_bytes(tree(500).to_bytes())
+
+    assert large.chunked.unlike(small.chunked) == [(large.files, small.files)]

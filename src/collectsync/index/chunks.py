@@ -86,6 +86,16 @@ class Md5s(Protocol):
 
     def md5_of(self, name: str) -> str | None: ...
 
+    def md5s(self) -> Mapping[str, str]:
+        """Every source's md5, by name."""
+
+
+def names_unlike(mine: Md5s, theirs: Md5s) -> set[str]:
+    """The sources whose md5 is not the same in both (or that only one has)."""
+    if mine is theirs:
+        return set()
+    return {name for name, _ in mine.md5s().items() ^ theirs.md5s().items()}
+
 
 SOURCE_MD5 = 0
 """Written for the md5 of a file that is its source's unchanged copy (``css/site.css``): the

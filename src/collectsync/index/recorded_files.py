@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import ItemsView, Iterable, Iterator, Mapping
 
 from collectsync.files import Entry
-from collectsync.index.chunks import Chunk, Md5s, chunk_count, chunk_of
+from collectsync.index.chunks import Chunk, Md5s, chunk_count, chunk_of, names_unlike
 
 
 class Files(Mapping[str, Entry]):
@@ -44,6 +44,36 @@ class Files(Mapping[str, Entry]):
 
     def __len__(self) -> int:
         return sum(chunk.count for chunk in self.chunks)
+
+    def unlike(self, other: Files) -> list[tuple[Mapping[str, Entry], Mapping[str, Entry]]]:
+        """These files and ``other``'s, chunk by chunk, leaving out (and unread) the chunks
+        that hold the same entries in both: all in one pair if the layouts differ."""
+        count = len(self.chunks)
+        if len(other.chunks) != count:
+            return [(self, other)]
+        unlike: dict[tuple[int, int], set[int]] = {}
+
+        def alike(mine: Chunk, theirs: Chunk, number: int) -> bool:
+            if mine is theirs:
+                return True
+            if mine.packed is None or mine.packed != theirs.packed:
+                return False
+            if not mine.leans:
+                return True
+            # The same bytes take md5s from each record's sources: alike only where those are.
+            if mine.sources is None or theirs.sources is None:
+                return False
+            key = (id(mine.sources), id(theirs.sources))
+            if key not in unlike:
+                names = names_unlike(mine.sources, theirs.sources)
+                unlike[key] = {chunk_of(name, count) for name in names}
+            return number not in unlike[key]
+
+        return [
+            (mine.files(), theirs.files())
+            for number, (mine, theirs) in enumerate(zip(self.chunks, other.chunks, strict=True))
+            if not alike(mine, theirs, number)
+        ]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Files) and len(other.chunks) == len(self.chunks):

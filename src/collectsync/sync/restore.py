@@ -47,33 +47,38 @@ def plan_restore(index: SyncIndex, then: SyncIndex, index_name: str, number: int
     given the live ``index``."""
     own = archive_prefix(index_name)
     same_compressor = then.compressor == index.compressor
-    wanted = {
-        name: entry
-        for name, entry in then.files.items()
-        if entry.left is None and not name.startswith(own)
-    }
+    # A name's files share its chunk, so each pair of chunks is planned on its own, and the
+    # pairs alike in both records not at all. A variant recorded without its md5 is the same
+    # only if the same compressor made it: else every file is compared.
+    pairs = index.chunked.unlike(then.chunked) if same_compressor else [(index.files, then.files)]
     files: dict[str, Entry] = {}
     overwritten: dict[str, Entry] = {}
     deletions = []
-    for name, now in index.files.items():
-        if now.left is not None or name in wanted or name.startswith(own):
-            continue
-        owner = next((name[: -len(s)] for s in VARIANT_SUFFIXES if name.endswith(s)), None)
-        if owner is not None and owner in wanted:
-            deletions.append(name)  # it would be served for bytes it wasn't made from
-            overwritten[name] = now
-        else:
-            files[name] = dataclasses.replace(now, left=number)
     changing: dict[str, tuple[Entry, Entry | None]] = {}
-    for name, want in sorted(wanted.items()):
-        live = index.files.get(name)
-        # A variant recorded without its md5 is the same only if the same compressor made it.
-        if live is not None and live.same_content(want) and (want.md5 or same_compressor):
-            # Only what changes: the index's untouched chunks stay as read.
-            if live.variants != want.variants or live.left is not None:
-                files[name] = dataclasses.replace(live, variants=want.variants, left=None)
-        else:
-            changing[name] = (want, live)
+    for live_files, then_files in pairs:
+        wanted = {
+            name: entry
+            for name, entry in then_files.items()
+            if entry.left is None and not name.startswith(own)
+        }
+        for name, now in live_files.items():
+            if now.left is not None or name in wanted or name.startswith(own):
+                continue
+            owner = next((name[: -len(s)] for s in VARIANT_SUFFIXES if name.endswith(s)), None)
+            if owner is not None and owner in wanted:
+                deletions.append(name)  # it would be served for bytes it wasn't made from
+                overwritten[name] = now
+            else:
+                files[name] = dataclasses.replace(now, left=number)
+        for name, want in wanted.items():
+            live = live_files.get(name)
+            if live is not None and live.same_content(want) and (want.md5 or same_compressor):
+                # Only what changes: the index's untouched chunks stay as read.
+                if live.variants != want.variants or live.left is not None:
+                    files[name] = dataclasses.replace(live, variants=want.variants, left=None)
+            else:
+                changing[name] = (want, live)
+    changing = dict(sorted(changing.items()))
     overwritten.update({name: e for name, (_, e) in changing.items() if e is not None})
     restores, missing = [], []
     for name, (then_had, _) in changing.items():
