@@ -265,3 +265,18 @@ def test_records_of_other_layouts_are_compared_whole() -> None:
     small, large = tree(10), SyncIndex.from_bytes(tree(500).to_bytes())
 
     assert large.chunked.unlike(small.chunked) == [(large.files, small.files)]
+
+
+def test_chunks_are_written_as_read_with_other_sources_that_agree_on_them() -> None:
+    # As a rollback writes the live files with the earlier release's sources.
+    first = SyncIndex.from_bytes(tree(500).to_bytes())
+    second = SyncIndex.from_bytes(edited(first, 7, 2).to_bytes())
+
+    written = dataclasses.replace(first, files=second.files).to_bytes()
+
+    chunks = zip(members(written)[2:], members(second.to_bytes())[2:], strict=True)
+    assert [a == b for a, b in chunks] == [
+        number != chunk_of("css/site-7.css", 16) for number in range(16)
+    ]
+    assert sum(chunk.entries is not None for chunk in second.chunked.chunks) == 1
+    assert dict(SyncIndex.from_bytes(written).files.items()) == dict(second.files.items())

@@ -90,11 +90,23 @@ class Md5s(Protocol):
         """Every source's md5, by name."""
 
 
-def names_unlike(mine: Md5s, theirs: Md5s) -> set[str]:
-    """The sources whose md5 is not the same in both (or that only one has)."""
-    if mine is theirs:
-        return set()
-    return {name for name, _ in mine.md5s().items() ^ theirs.md5s().items()}
+class SourcesCompared:
+    """Which chunks (of ``count``) hold files that may take another md5 from one record's
+    sources than from another's: those of a source whose md5 differs, or that only one has.
+    Elsewhere a chunk packed with either reads the same with both."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self._unlike: dict[tuple[int, int], set[int]] = {}
+
+    def unlike(self, mine: Md5s, theirs: Md5s) -> set[int]:
+        if mine is theirs:
+            return set()
+        key = (id(mine), id(theirs))
+        if key not in self._unlike:
+            names = {name for name, _ in mine.md5s().items() ^ theirs.md5s().items()}
+            self._unlike[key] = {chunk_of(name, self.count) for name in names}
+        return self._unlike[key]
 
 
 SOURCE_MD5 = 0

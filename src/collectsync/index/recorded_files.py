@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import ItemsView, Iterable, Iterator, Mapping
 
 from collectsync.files import Entry
-from collectsync.index.chunks import Chunk, Md5s, chunk_count, chunk_of, names_unlike
+from collectsync.index.chunks import Chunk, Md5s, SourcesCompared, chunk_count, chunk_of
 
 
 class Files(Mapping[str, Entry]):
@@ -51,7 +51,7 @@ class Files(Mapping[str, Entry]):
         count = len(self.chunks)
         if len(other.chunks) != count:
             return [(self, other)]
-        unlike: dict[tuple[int, int], set[int]] = {}
+        compared = SourcesCompared(count)
 
         def alike(mine: Chunk, theirs: Chunk, number: int) -> bool:
             if mine is theirs:
@@ -63,11 +63,7 @@ class Files(Mapping[str, Entry]):
             # The same bytes take md5s from each record's sources: alike only where those are.
             if mine.sources is None or theirs.sources is None:
                 return False
-            key = (id(mine.sources), id(theirs.sources))
-            if key not in unlike:
-                names = names_unlike(mine.sources, theirs.sources)
-                unlike[key] = {chunk_of(name, count) for name in names}
-            return number not in unlike[key]
+            return number not in compared.unlike(mine.sources, theirs.sources)
 
         return [
             (mine.files(), theirs.files())
@@ -86,14 +82,19 @@ class Files(Mapping[str, Entry]):
     __hash__ = None  # type: ignore[assignment]
 
     def packed_for(self, sources: Md5s | None) -> tuple[Chunk, ...]:
-        """The chunks as the record with ``sources`` writes them: those untouched as read."""
+        """The chunks as the record with ``sources`` writes them: those untouched as read,
+        and those whose files take the same md5s from ``sources`` as from their own."""
         count = len(self.chunks)
         altered = {chunk_of(name, count) for name in sources.altered} if sources else set()
+        compared = SourcesCompared(count)
 
         def changed(number: int, chunk: Chunk) -> bool:
             if sources is None or chunk.sources is sources:
                 return sources is None
-            return chunk.sources is not sources.basis or number in altered
+            if chunk.sources is sources.basis:
+                return number in altered
+            # A rollback writes the live chunks with the earlier release's sources.
+            return chunk.sources is None or number in compared.unlike(chunk.sources, sources)
 
         return tuple(
             chunk.packed_for(sources, changed(number, chunk))
