@@ -7,7 +7,8 @@ import dataclasses
 from collections.abc import Container
 from dataclasses import dataclass
 
-from collectsync.files import VARIANT_SUFFIXES, Entry
+from collectsync.files import Entry
+from collectsync.index.chunks import variant_base
 from collectsync.index.releases import archive_prefix, archived_name, hashed_twin
 from collectsync.index.sync_index import SyncIndex
 from collectsync.sync.archive import Archiving, plan_archiving
@@ -64,7 +65,7 @@ def plan_restore(index: SyncIndex, then: SyncIndex, index_name: str, number: int
         for name, now in live_files.items():
             if now.left is not None or name in wanted or name.startswith(own):
                 continue
-            owner = next((name[: -len(s)] for s in VARIANT_SUFFIXES if name.endswith(s)), None)
+            owner = variant_base(name)
             if owner is not None and owner in wanted:
                 deletions.append(name)  # it would be served for bytes it wasn't made from
                 overwritten[name] = now
