@@ -33,3 +33,22 @@ class TransientError(RemoteError):
 
 class ConnectionLost(RemoteError):
     """Nothing has succeeded for a while and requests keep failing: the deploy stops."""
+
+
+def interrupted(stage_only: str | None, rollback: int | None) -> str:
+    """What a Ctrl-C or SIGTERM left, and what to run next."""
+    if stage_only:
+        return (
+            f"Interrupted: the stage in '{stage_only}' is not complete; rerun collectstatic "
+            "--stage-only to finish it."
+        )
+    if rollback is not None:
+        return (
+            "Interrupted: the rollback did not finish, so the site still uses the release it "
+            "served before; rerun the rollback to finish it (it copies only what is not in "
+            "place yet)."
+        )
+    return (
+        "Interrupted: the manifest and the sync index are unchanged, so the site still uses "
+        "the previous release. Rerun to deploy."
+    )

@@ -394,7 +394,20 @@ def test_a_publish_that_fails_switches_nothing_and_a_rerun_finishes(
         run_command("--noinput", "--publish", str(stage))
 
     assert "Nothing was switched" in str(failed.value)
-    assert {key: project.read(key) for key in before} == before
+    assert project.read(MANIFEST_KEY) == before[MANIFEST_KEY]
+    # The index still describes the live release, and names what the publish began to
+    # overwrite (besides the live bytes it copied aside into the archive).
+    index, old = (
+        SyncIndex.from_bytes(data) for data in (project.read(INDEX_KEY), before[INDEX_KEY])
+    )
+    assert (index.generation, index.fingerprint, index.manifest) == (
+        old.generation,
+        old.fingerprint,
+        old.manifest,
+    )
+    assert {n: e for n, e in index.files.items() if n in old.files} == dict(old.files.items())
+    assert index.doubt is not None
+    assert "css/theme.css" in index.doubt
     run_command("--noinput", "--publish", str(stage))
     expected = stock_whitenoise_tree(settings, tmp_path / "stock")
     assert {name: published(project)[name] for name in expected} == expected

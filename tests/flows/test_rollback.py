@@ -17,9 +17,9 @@ from django.core.management.base import CommandError
 
 import collectsync
 from collectsync.errors import RemoteError
-from collectsync.flows import rollback
 from collectsync.index.sync_index import SyncIndex
 from collectsync.remote.s3.adapter import S3Remote
+from collectsync.sync import restore
 from collectsync.sync.archive import archive_index
 from tests.support.emulated import EMULATORS, deploying_to
 from tests.support.project import (
@@ -106,14 +106,15 @@ def test_rollback_restores_every_name_of_the_earlier_release_and_a_deploy_rolls_
     assert re.search(rf"Copying {archived} to 'css/print\.css'\n", out)
     theme = json.loads(v1["staticfiles.json"])["paths"]["css/theme.css"]
     assert f"Copying '{theme}' to 'css/theme.css'\n" in out
-    # Nothing came from this machine but the new index: the rest are copies.
+    # Nothing came from this machine but the index, twice (naming the names it is about to
+    # overwrite, then the new release's): the rest are copies.
     document = json.loads(report.read_text())
     assert document["rollback_of"] == 1
     requests = document["requests"]
     if "COPY" in requests:  # a remote that copies server-side
-        assert (requests["PUT"], requests["COPY"]) == (1, document["copied"])
+        assert (requests["PUT"], requests["COPY"]) == (2, document["copied"])
     else:  # through Django's storage API, each copy is read and written
-        assert requests["PUT"] == document["copied"] + 1
+        assert requests["PUT"] == document["copied"] + 2
     changed = set(document["changed_names"])
     assert {"robots.txt", "css/theme.css", "staticfiles.json"} <= changed
     assert {"robots.txt.gz", "js/app.js.gz"} <= changed  # deleted and brought back
@@ -348,7 +349,7 @@ def test_a_deploy_during_a_rollback_is_merged_as_two_deploys_are(
         run_command("--noinput", "--release-name", "meanwhile")
         return archive_index(*args)
 
-    monkeypatch.setattr(rollback, "archive_index", deploy_meanwhile)
+    monkeypatch.setattr(restore, "archive_index", deploy_meanwhile)
 
     _, err = run_command("--noinput", "--rollback", "1")
 

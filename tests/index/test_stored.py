@@ -10,8 +10,9 @@ import pytest
 
 from collectsync.errors import RemoteError
 from collectsync.files import Entry
-from collectsync.index.stored import Target, read_index, with_partial_index
+from collectsync.index.stored import Target, read_index
 from collectsync.index.sync_index import SyncIndex
+from collectsync.index.unfinished import with_partial_index
 from collectsync.sync.plan import make_plan
 from tests.support.fakes import RecordingRemote
 from tests.support.staged import deploy, staged_set

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from collectsync.index.releases import Release
-from collectsync.index.stored import Target, with_partial_index
+from collectsync.index.stored import Target
 from collectsync.index.sync_index import SyncIndex
+from collectsync.index.unfinished import with_partial_index
 from collectsync.sync.apply import UploadFailed
 from collectsync.sync.plan import make_plan
 from tests.support.fakes import RecordingRemote

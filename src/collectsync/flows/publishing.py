@@ -17,15 +17,9 @@ from collectsync.conf import conf
 from collectsync.files import Provenance, StagedFile, StagedSet
 from collectsync.flows.announcing import announce
 from collectsync.index.releases import Release, Stamp
-from collectsync.index.stored import (
-    RemoteIndex,
-    Target,
-    confirmed,
-    read_index,
-    save_partial_index,
-    with_partial_index,
-)
+from collectsync.index.stored import RemoteIndex, Target, confirmed, read_index
 from collectsync.index.sync_index import SyncIndex
+from collectsync.index.unfinished import save_partial_index, with_partial_index
 from collectsync.options import Console, Request
 from collectsync.progress import Bar
 from collectsync.remote.dispatch import build_remote_storage, manifest_remote, open_remote
@@ -78,10 +72,12 @@ class Publishing:
         )
 
     def nothing_to_do(self, record: RemoteIndex, fingerprint: str | None) -> bool:
-        """Whether the index shows these very inputs deployed, and nothing asks to look."""
+        """Whether the index shows these very inputs deployed, nothing asks to look, and
+        no run that stopped may have overwritten any of them (see index/doubt.py)."""
         request = self.request
         looking = request.force_sync or request.keep_local or request.verify
-        return not looking and fingerprint == record.index.fingerprint
+        index = record.index
+        return not looking and index.doubt is None and fingerprint == index.fingerprint
 
     def unchanged(self, record: RemoteIndex, outcome: Outcome, started: float) -> str:
         """Finish a deploy that found nothing to do: prune, if asked, and report."""

@@ -9,7 +9,6 @@ from the release archive, with no sources, no staging and nothing uploaded from 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import time
@@ -17,17 +16,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, ClassVar
 
-from collectsync.errors import DeployError, RemoteError
+from collectsync.errors import DeployError
 from collectsync.flows.announcing import announce
 from collectsync.flows.publishing import Publishing
-from collectsync.index.releases import Release, Stamp, appended, archived_index_name
-from collectsync.index.stored import RemoteIndex, read_index, with_partial_index, write_index
+from collectsync.index.releases import Release, Stamp, archived_index_name
+from collectsync.index.stored import read_index
 from collectsync.index.sync_index import SyncIndex
+from collectsync.index.unfinished import with_partial_index
 from collectsync.index.wire import CorruptIndex
-from collectsync.interrupts import checkpoint
 from collectsync.options import Console, Request
-from collectsync.sync.archive import archive_index, copy_all
-from collectsync.sync.restore import Restoration, plan_restore
+from collectsync.sync.restore import Restoration, apply_restoration, plan_restore
 
 
 class Rollback:
@@ -63,12 +61,21 @@ class Rollback:
             raise self.pruned(release, restoration.missing[0])
         if restoration.changes_nothing:  # as a no-change deploy: a rerun records nothing
             return self.report(release, restoration, time.monotonic() - started)
-        for source, name in self.copies(restoration):
+        for source, name in restoration.copies:
             verb = "Pretending to copy" if self.request.dry_run else "Copying"
             self.console.log(f"{verb} '{source}' to '{name}'", level=2 - self.request.dry_run)
         if self.request.dry_run:
             return self.report(release, restoration, time.monotonic() - started)
-        done = self.restore(record, then, restoration, release)
+        done = apply_restoration(
+            self.target,
+            record,
+            then,
+            restoration,
+            stamp=Stamp.here(self.request.release_name),
+            rollback_of=release.number,
+            workers=self.request.workers,
+            warn=self.console.warn,
+        )
         text = self.report(release, restoration, time.monotonic() - started)
         return text + announce(
             type(self),
@@ -125,65 +132,9 @@ class Rollback:
             "run collectstatic --publish on that stage."
         )
 
-    def copies(self, restoration: Restoration) -> list[tuple[str, str]]:
-        manifest = [restoration.manifest] if restoration.manifest else []
-        return [*restoration.archiving.copies, *restoration.restores, *manifest]
-
-    def restore(
-        self, record: RemoteIndex, then: SyncIndex, restoration: Restoration, release: Release
-    ) -> Release | None:
-        index, content = record.index, self.target.content
-        workers = self.request.workers
-        # The live release's bytes first: until the manifest is copied, it stays whole. Its
-        # index meanwhile, as the next release's will replace it.
-        with ThreadPoolExecutor(1, "collectsync-index") as pool:
-            archiving = pool.submit(archive_index, self.target, index, record.read_as)
-            copy_all(content, restoration.archiving.copies, workers=workers)
-        archived = archiving.result()
-        try:
-            content.delete(restoration.deletions)
-            copy_all(content, restoration.restores, workers=workers)
-            checkpoint()  # the last moment at which stopping leaves the live release as it was
-            if restoration.manifest is not None:
-                content.copy(*restoration.manifest)
-        except BaseException:
-            # What the rerun, or the next deploy, must know: the live bytes are archived (or
-            # a rerun would copy restored bytes aside under their md5), and the names being
-            # restored may hold either release's bytes.
-            restored = [name for _, name in restoration.restores]
-            unknown = [*restoration.deletions, *restored]
-            partial = index.chunked.changed(restoration.archiving.entries, drop=unknown)
-            with contextlib.suppress(RemoteError):
-                content.write_bytes(
-                    self.target.partial_name,
-                    dataclasses.replace(index, files=partial).to_bytes(),
-                )
-            raise
-        number = index.generation + 1
-        done = Stamp.here(self.request.release_name).release(
-            number,
-            then.manifest,
-            deleted=len(restoration.deletions),
-            copied=len(self.copies(restoration)) + len(archived),
-            rollback_of=release.number,
-        )
-        files = index.chunked.changed(
-            {**restoration.files, **restoration.archiving.entries, **archived},
-            drop=restoration.deletions,
-        )
-        same = then.compressor == index.compressor
-        live = dataclasses.replace(
-            then,
-            files=files,
-            compressor=then.compressor if same else None,
-            generation=number,
-            releases=appended(index.releases, done),
-        )
-        return write_index(self.target, live, self.console.warn).live_release
-
     def report(self, release: Release, restoration: Restoration, seconds: float) -> str:
         # And the live release's index, copied aside, unless nothing changes.
-        copies = len(self.copies(restoration)) + (not restoration.changes_nothing)
+        copies = restoration.copy_count + (not restoration.changes_nothing)
         deleted = len(restoration.deletions)
         label = f" ({release.label})" if release.label else ""
         done = (

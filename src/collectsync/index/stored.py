@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 from collections import Counter
@@ -64,6 +63,9 @@ class RemoteIndex:
     """The listing the index was rebuilt from or checked against, if it was."""
     read_as: Entry | None = None
     """The md5 and size of the index as read, if there was one."""
+    stored: SyncIndex | None = None
+    """The index as read, names in doubt included (``index`` leaves them out), if there
+    was a usable one: what a run that begins overwriting writes back with its doubt."""
 
     def is_new(self, name: str) -> bool:
         """Whether the remote has nothing under ``name``, as far as the record can tell."""
@@ -92,12 +94,14 @@ def read_index(
                 f"unusable ({error}); it will be rebuilt."
             )
     if index is not None and not verify:
-        return RemoteIndex(index, read_as=read_as)
+        return RemoteIndex(trusted(index), read_as=read_as, stored=index)
     listing = target.content.listing()
     if listing is None:
-        return RemoteIndex(index or SyncIndex(), read_as=read_as if index else None)
+        if index is None:
+            return RemoteIndex(SyncIndex())
+        return RemoteIndex(trusted(index), read_as=read_as, stored=index)
     if index is not None:
-        return RemoteIndex(index.verified(listing), listing, read_as)
+        return RemoteIndex(trusted(index).verified(listing), listing, read_as, index)
     same_remote = target.manifest is target.content
     own_names = {name for name in listing if target.is_own(name)}
     rebuilt = from_listing(listing, target.manifest_name if same_remote else None, own_names)
@@ -155,64 +159,52 @@ def confirmed(
     return index, unknown
 
 
-def with_partial_index(target: Target, index: SyncIndex) -> SyncIndex:
-    """``index`` plus the files a failed deploy since it uploaded, if one did."""
-    data = target.content.read(target.partial_name)
-    if data is None:
-        return index
-    try:
-        partial = SyncIndex.from_bytes(data)
-    except CorruptIndex:
-        return index  # it only ever saves work done; without it that work is simply redone
-    if partial.generation != index.generation:
-        return index  # written before the last successful deploy, so out of date
-    files = partial.files
-    if index.compressor is not None and partial.compressor != index.compressor:
-        # Variants recorded by their source were made by one compressor or the other.
-        files = {name: entry for name, entry in files.items() if entry.md5 is not None}
-    compressor = partial.compressor or index.compressor
-    return dataclasses.replace(index, files=files, compressor=compressor, amended=True)
-
-
-def save_partial_index(
+def write_index(
     target: Target,
     index: SyncIndex,
-    uploaded: list[StagedFile],
-    deleted: list[str] | None = None,
-    *,
-    compressor: str | None,
-) -> None:
-    """Record what a failed deploy did: the files it uploaded, without those it deleted.
-
-    The whole record, not just the changes, so that it can also forget deleted files.
-    """
-    if not uploaded and not deleted:
-        return  # nothing that a partial record written before, if any, doesn't say
-    partial = index.without(deleted or []).updated(
-        uploaded, None, compressor=compressor, finished=False
-    )
-    # The deploy has failed already; if this fails too, the rerun just uploads them again.
-    with contextlib.suppress(RemoteError):
-        target.content.write_bytes(target.partial_name, partial.to_bytes())
-
-
-def write_index(target: Target, index: SyncIndex, warn: Callable[[str], None]) -> SyncIndex:
-    """Write ``index`` only over the version this deploy read; merge if another deploy won."""
+    warn: Callable[[str], None],
+    meanwhile: SyncIndex | None = None,
+) -> SyncIndex:
+    """Write ``index`` only over the version this deploy read; merge if another deploy won,
+    or had already won when this one began overwriting (``meanwhile``, its record)."""
+    if meanwhile is not None:
+        index = merged(target, index, meanwhile, warn)
     for _ in range(MERGE_ATTEMPTS):
         try:
             target.content.write_bytes(target.index_name, index.to_bytes(), if_unchanged=True)
         except ConcurrentUpdate:
             data = target.content.read(target.index_name)
             theirs = SyncIndex() if data is None else SyncIndex.from_bytes(data)
-            index = index.merged_with(theirs)
-            warn(
-                f"Another deploy updated the sync index in {target.content.destination} while "
-                "this one ran; the two records were merged. The manifest written last is the "
-                "live one: rerun this deploy if it must be live."
-            )
+            index = merged(target, index, theirs, warn)
         else:
             return index
     raise RemoteError(
         f"The sync index in {target.content.destination} kept changing while this deploy "
         f"ran ({MERGE_ATTEMPTS} attempts); wait for the other deploys to finish and rerun."
+    )
+
+
+def merged(
+    target: Target, index: SyncIndex, theirs: SyncIndex, warn: Callable[[str], None]
+) -> SyncIndex:
+    warn(
+        f"Another deploy updated the sync index in {target.content.destination} while "
+        "this one ran; the two records were merged. The manifest written last is the "
+        "live one: rerun this deploy if it must be live."
+    )
+    return index.merged_with(theirs)
+
+
+def trusted(index: SyncIndex) -> SyncIndex:
+    """``index`` as far as it can vouch: without the names in doubt (the manifest included),
+    the doubt itself kept so that what was left out is known."""
+    if index.doubt is None:
+        return index
+    names = index.doubt.names
+    manifest_known = index.manifest_name is not None and index.manifest_name not in names
+    return dataclasses.replace(
+        index,
+        files=index.chunked.changed({}, drop=[n for n in names if n in index.files]),
+        manifest=index.manifest if manifest_known else None,
+        amended=True,
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from collectsync.files import VARIANT_SUFFIXES, Entry, Listed, Source, StagedFile
+from collectsync.index.doubt import Doubt
 from collectsync.index.recorded_files import Files
 from collectsync.index.recorded_sources import RecordedSources
 from collectsync.index.releases import Release, merged
@@ -36,6 +37,8 @@ class SyncIndex:
     releases: tuple[Release, ...] = ()
     """The last releases, oldest first; the newest is live if its number is the generation
     (see releases.py)."""
+    doubt: Doubt | None = None
+    """The names a run that has not ended may have overwritten (see doubt.py)."""
     amended: bool = field(default=False, compare=False)
     """Whether a failed deploy's record, or an earlier collectsync, may have left files as no
     source made them: then they are checked against the sources."""
@@ -121,13 +124,16 @@ class SyncIndex:
             compressor=self.compressor if self.compressor == theirs.compressor else None,
             generation=generation,
             releases=merged(theirs.releases, self.releases, generation),
+            doubt=theirs.doubt,  # a run that began overwriting meanwhile may not have ended
         )  # and no sources: which deploy's staging they describe is unknown
 
     def knows_nothing_of(self, name: str) -> bool:
-        """Whether neither ``name`` nor any variant of it is recorded."""
-        return name not in self.files and not any(
-            name + suffix in self.files for suffix in VARIANT_SUFFIXES
-        )
+        """Whether neither ``name`` nor any variant of it is recorded, nor in doubt."""
+        names = [name, *(name + suffix for suffix in VARIANT_SUFFIXES)]
+        return not any(n in self.files or self.in_doubt(n) for n in names)
+
+    def in_doubt(self, name: str) -> bool:
+        return self.doubt is not None and name in self.doubt
 
     def holds(self, staged: StagedFile, compressor: str | None = None) -> bool:
         """Whether the remote has ``staged``'s bytes under its name: the same md5, or for a

@@ -17,6 +17,7 @@ from typing import Any
 
 from collectsync.files import Entry, Source
 from collectsync.index.chunks import DAMAGE, GZIP_LEVEL, Chunk, CorruptIndex
+from collectsync.index.doubt import Doubt
 from collectsync.index.recorded_files import Files
 from collectsync.index.recorded_sources import RecordedSources, unpack_changes
 from collectsync.index.releases import Release
@@ -39,6 +40,7 @@ def encode(
     sources: Mapping[str, Source] | None,
     code: Mapping[str, tuple[str, str]] | None,
     releases: tuple[Release, ...] = (),
+    doubt: Doubt | None = None,
 ) -> bytes:
     recorded = None if sources is None else RecordedSources.of(sources)
     sources_members = (b"", b"") if recorded is None else recorded.packed_members()
@@ -55,6 +57,7 @@ def encode(
         "settings": settings,
         "code": None if code is None else {name: list(part) for name, part in code.items()},
         "releases": [release.to_json() for release in releases],
+        "doubt": None if doubt is None else doubt.to_json(),
         "sources": None if recorded is None else [len(member) for member in sources_members],
         "chunks": [
             [len(chunk.packed or b""), chunk.count, chunk.live, int(chunk.leans)]
@@ -137,6 +140,7 @@ def scalars(head: dict[str, Any]) -> dict[str, Any]:
         "code": code,
         # absent from records before 0.3
         "releases": tuple(Release.from_json(r) for r in head.get("releases") or ()),
+        "doubt": Doubt.from_json(head.get("doubt")),  # absent from older records
     }
 
 

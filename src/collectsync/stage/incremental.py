@@ -51,16 +51,18 @@ class Selection:
     may no longer have: the others it keeps as they are."""
 
 
-def select(now: Mapping[str, str], recorded: RecordedSources) -> Selection | None:
-    """Stage again the new and changed sources, and every source whose references lead to a
-    new, changed or deleted one, however indirectly; None if the record can't vouch for the
-    rest."""
+def select(
+    now: Mapping[str, str], recorded: RecordedSources, again: set[str] | None = None
+) -> Selection | None:
+    """Stage again the new and changed sources, every source whose references lead to a
+    new, changed or deleted one, however indirectly, and the ``again`` ones; None if the
+    record can't vouch for the rest."""
     md5s = recorded.md5s()
     # Set operations on the views, so a tree of 20,000 sources is compared in C.
     changed = {name for name, _ in now.items() - md5s.items()}
     deleted = md5s.keys() - now.keys()
     references = recorded.references()
-    staged = set(changed)
+    staged = changed | (again or set())
     # Each pass adds the referrers of what the last pass added, so a reference chain takes
     # a pass per link: a few passes over a few thousand referrers, where a reverse index
     # would cost a set per reference.
@@ -104,12 +106,28 @@ def choose(
     if reason:
         return None, reason
     assert index.recorded_sources is not None
-    selection = select(inputs.sources, index.recorded_sources)
+    again = doubted_sources(index, inputs.sources)
+    selection = select(inputs.sources, index.recorded_sources, again)
     # A record a successful deploy wrote has each reused source's files as it staged them;
     # one a failed deploy amended since may not.
     if selection is None or (index.amended and not reused_intact(selection, index, inputs.sources)):
         return None, "the sync index can't vouch for every unchanged file"
     return selection, None
+
+
+def doubted_sources(index: SyncIndex, now: Mapping[str, str]) -> set[str]:
+    """The sources whose files a run that stopped may have overwritten (see index/doubt.py):
+    staged again, so that they are uploaded wherever the remote may hold other bytes."""
+    if index.doubt is None or index.recorded_sources is None:
+        return set()
+    by_hashed = {hashed: name for name, hashed in index.recorded_sources.hashed_names().items()}
+    found = set()
+    for doubted in index.doubt.names:
+        for name in (doubted, *(doubted.removesuffix(s) for s in VARIANT_SUFFIXES)):
+            source = name if name in now else by_hashed.get(name)
+            if source is not None and source in now:
+                found.add(source)
+    return found
 
 
 def unvouched(index: SyncIndex, inputs: Wanted, compressor: str | None) -> str | None:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from collectsync.errors import ConnectionLost, DeployError, RemoteError
 from collectsync.files import Entry, Provenance, StagedFile
 from collectsync.index.releases import Release, Stamp, appended
-from collectsync.index.stored import RemoteIndex, Target, save_partial_index, write_index
+from collectsync.index.stored import RemoteIndex, Target, write_index
 from collectsync.index.sync_index import SyncIndex
+from collectsync.index.unfinished import begin_overwriting, save_partial_index
 from collectsync.interrupts import checkpoint
 from collectsync.sync.archive import archive_index, copy_all, plan_archiving
 from collectsync.sync.plan import Plan
@@ -93,6 +94,16 @@ def apply_plan(
         raise
     if archiving.entries:  # in any partial record from here on, too
         index = dataclasses.replace(index, files=index.chunked.changed(archiving.entries))
+    # Before the first name the index describes is overwritten: the live index copied aside
+    # (while it is the version read), then written back naming what may change.
+    archived: dict[str, Entry] | None = None
+    meanwhile = None
+    doubted = in_doubt(plan)
+    if doubted:
+        archived = archive_index(target, index, record.read_as)
+        overwriting = begin_overwriting(target, record, doubted, archiving.entries)
+        index = dataclasses.replace(index, doubt=overwriting.doubt)
+        meanwhile = overwriting.meanwhile
     # Stale variants go before the names they belong to are overwritten, so that a variant
     # never holds other bytes than its name; a failure in between leaves a name without it.
     if plan.stale_variants:
@@ -130,8 +141,9 @@ def apply_plan(
     if not plan.uploads and not deleted and updated(index.generation) == described(index, made):
         # The same files from other inputs (a new setting, say): the record learns of them,
         # but nothing served changed, so it is no new release.
-        return Applied(write_index(target, updated(index.generation), warn), [])
-    archived = archive_index(target, index, record.read_as)
+        return Applied(write_index(target, updated(index.generation), warn, meanwhile), [])
+    if archived is None:
+        archived = archive_index(target, index, record.read_as)
     new = updated(number)
     release = stamp.release(
         number,
@@ -146,7 +158,7 @@ def apply_plan(
         files=new.chunked.changed(archived),
         releases=appended(index.releases, release),
     )
-    written = write_index(target, new, warn)
+    written = write_index(target, new, warn, meanwhile)
     return Applied(written, sorted(current), written.live_release)
 
 
@@ -171,6 +183,13 @@ def overwritten(
     return current
 
 
+def in_doubt(plan: Plan) -> list[str]:
+    """The names the plan writes over or deletes, which may hold either bytes (or none)
+    if the run stops before its index is written."""
+    names = [f.name for f in plan.changed] + plan.stale_variants
+    return names + ([plan.manifest.name] if plan.manifest is not None else [])
+
+
 def described(index: SyncIndex, made: Provenance) -> SyncIndex:
     """``index`` as if ``made`` had made the files it records."""
     return dataclasses.replace(
@@ -180,4 +199,5 @@ def described(index: SyncIndex, made: Provenance) -> SyncIndex:
         settings=made.settings,
         code=made.code,
         sources=made.sources,
+        doubt=None,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -55,12 +55,30 @@ def plan_archiving(
     return Archiving(copies, entries)
 
 
-def copy_all(remote: Remote, copies: list[tuple[str, str]], *, workers: int) -> None:
-    """Make each copy (source, name); raise the first failure once all have been tried."""
+def copy_all(
+    remote: Remote,
+    copies: list[tuple[str, str]],
+    *,
+    workers: int,
+    on_copied: Callable[[str], None] | None = None,
+) -> None:
+    """Make each copy (source, name), telling ``on_copied`` each name copied; raise the
+    first failure once all have been tried. Interrupted, none not yet started is."""
     if not copies:
         return
-    with ThreadPoolExecutor(min(workers, len(copies)), "collectsync-copy") as pool:
-        done = [pool.submit(remote.copy, source, name) for source, name in copies]
+
+    def copy(source: str, name: str) -> None:
+        remote.copy(source, name)
+        if on_copied is not None:
+            on_copied(name)
+
+    pool = ThreadPoolExecutor(min(workers, len(copies)), "collectsync-copy")
+    try:
+        done = [pool.submit(copy, source, name) for source, name in copies]
+        pool.shutdown(wait=True)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
     for future in done:
         future.result()
 

@@ -67,7 +67,11 @@ def make_plan(
     for staged_file in staged.files:
         if uploaded_early.get(staged_file.name) == staged_file.md5:
             early.append(staged_file)
-        elif staged_file.name not in index.files and staged_file.name not in owners_of_stale:
+        elif (
+            staged_file.name not in index.files
+            and staged_file.name not in owners_of_stale
+            and not index.in_doubt(staged_file.name)  # written only once the run says so
+        ):
             new.append(staged_file)
         elif force or not index.holds(staged_file, compressor):
             changed.append(staged_file)
@@ -96,7 +100,8 @@ def stale_variants(staged: StagedSet, index: SyncIndex) -> list[str]:
 
     Whitenoise keeps a variant only when compression pays, so new bytes under the same name
     may come with fewer variants than the old ones. A variant not staged is still current
-    only if compression was skipped because the index vouched for it. Hashed names never
+    only if compression was skipped because the index vouched for it; one in doubt (a run
+    that stopped may have written it) never is. Hashed names never
     change content, so their variants are never stale.
     """
     staged_names = {f.name for f in staged.files}
@@ -114,7 +119,10 @@ def stale_variants(staged: StagedSet, index: SyncIndex) -> list[str]:
             staged_file.name + suffix
             for suffix in VARIANT_SUFFIXES
             if suffix not in kept
-            and staged_file.name + suffix in index.files
+            and (
+                staged_file.name + suffix in index.files
+                or index.in_doubt(staged_file.name + suffix)
+            )
             and staged_file.name + suffix not in staged_names
         ]
     return sorted(stale)

@@ -10,7 +10,7 @@ from django.core.files.storage import Storage
 from django.core.management.base import CommandError, CommandParser
 
 from collectsync.conf import conf
-from collectsync.errors import DeployError
+from collectsync.errors import DeployError, interrupted
 from collectsync.flows.build import Build
 from collectsync.flows.choice import flow_for
 from collectsync.interrupts import interrupts_noted
@@ -68,15 +68,7 @@ class Command(collectstatic.Command):
         except (DeployError, ImproperlyConfigured) as error:
             raise CommandError(str(error)) from error
         except KeyboardInterrupt as error:
-            if options["stage_only"]:
-                raise CommandError(
-                    f"Interrupted: the stage in '{options['stage_only']}' is not complete; "
-                    "rerun collectstatic --stage-only to finish it."
-                ) from error
-            raise CommandError(
-                "Interrupted: the manifest and the sync index are unchanged, so the site still "
-                "uses the previous release. Rerun to deploy."
-            ) from error
+            raise CommandError(interrupted(options["stage_only"], options["rollback"])) from error
         return text if self.verbosity >= 1 else None
 
     def flow(self, request: Request, backend: dict[str, Any]) -> Flow:
