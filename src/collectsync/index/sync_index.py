@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from collectsync.files import VARIANT_SUFFIXES, Entry, Listed, Source, StagedFile
+from collectsync.index.chunks import variant_base
 from collectsync.index.doubt import Doubt
 from collectsync.index.recorded_files import Files
 from collectsync.index.recorded_sources import RecordedSources
@@ -37,11 +38,10 @@ class SyncIndex:
     releases: tuple[Release, ...] = ()
     """The last releases, oldest first; the newest is live if its number is the generation
     (see releases.py)."""
-    doubt: Doubt | None = None
-    """The names a run that has not ended may have overwritten (see doubt.py)."""
+    doubt: Doubt | None = None  # what a run that has not ended may have overwritten (doubt.py)
     amended: bool = field(default=False, compare=False)
-    """Whether a failed deploy's record, or an earlier collectsync, may have left files as no
-    source made them: then they are checked against the sources."""
+    """Whether a failed run or an earlier collectsync may have left files as no source made
+    them (then they are checked against the sources), or names in doubt."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.files, Files):
@@ -74,11 +74,8 @@ class SyncIndex:
             return listed.md5 is None or entry.md5 is None or listed.md5 == entry.md5
 
         files = {name: entry for name, entry in self.files.items() if matches(name, entry)}
-        keep_manifest = (
-            self.manifest is not None
-            and self.manifest_name is not None
-            and matches(self.manifest_name, self.manifest)
-        )
+        name, manifest = self.manifest_name, self.manifest
+        keep_manifest = manifest is not None and name is not None and matches(name, manifest)
         return dataclasses.replace(
             self,
             files=files,
@@ -128,9 +125,11 @@ class SyncIndex:
         )  # and no sources: which deploy's staging they describe is unknown
 
     def knows_nothing_of(self, name: str) -> bool:
-        """Whether neither ``name`` nor any variant of it is recorded, nor in doubt."""
-        names = [name, *(name + suffix for suffix in VARIANT_SUFFIXES)]
-        return not any(n in self.files or self.in_doubt(n) for n in names)
+        """Whether neither ``name``, nor any variant of it, nor the name it is a variant of
+        is recorded or in doubt: a new variant of a name is served for it, so it is written
+        only once the run names it as in doubt."""
+        names = [name, *(name + suffix for suffix in VARIANT_SUFFIXES), variant_base(name)]
+        return not any(n in self.files or self.in_doubt(n) for n in names if n is not None)
 
     def in_doubt(self, name: str) -> bool:
         return self.doubt is not None and name in self.doubt

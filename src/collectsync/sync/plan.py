@@ -67,11 +67,7 @@ def make_plan(
     for staged_file in staged.files:
         if uploaded_early.get(staged_file.name) == staged_file.md5:
             early.append(staged_file)
-        elif (
-            staged_file.name not in index.files
-            and staged_file.name not in owners_of_stale
-            and not index.in_doubt(staged_file.name)  # written only once the run says so
-        ):
+        elif index.knows_nothing_of(staged_file.name) and staged_file.name not in owners_of_stale:
             new.append(staged_file)
         elif force or not index.holds(staged_file, compressor):
             changed.append(staged_file)
