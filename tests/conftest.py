@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import signal
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -101,6 +102,15 @@ def request_log(monkeypatch: pytest.MonkeyPatch) -> RequestLog:
     monkeypatch.setattr(CrtClient, "put", put)
     monkeypatch.setattr(CrtClient, "copy", copy)
     return log
+
+
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """Ctrl-C as in a terminal, whatever this test process was started with (a job started
+    in the background ignores it)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,6 @@ import random
 import shutil
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ import pytest
 from django.core.management.base import CommandError
 
 from collectsync.index.sync_index import SyncIndex
-from scripts.faults.proxy import Action, FaultProxy
+from scripts.faults.proxy import Action
 from tests.support.project import (
     CSS_RULES,
     INDEX_KEY,
@@ -42,7 +41,7 @@ from tests.support.project import (
     stock_whitenoise_tree,
     write_static_tree,
 )
-from tests.support.proxy import through_proxy
+from tests.support.proxy import settle, through_proxy
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -224,13 +223,6 @@ class Bucket:
 
 
 @pytest.fixture
-def ctrl_c() -> Iterator[None]:
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
-
-
-@pytest.fixture
 def aside(s3: S3Client, bucket: str) -> Iterator[tuple[str, str]]:
     """Two more buckets: the bucket once releases 1 and 2 are deployed, and once stopped."""
     names = (f"{bucket}-a", f"{bucket}-b")
@@ -244,6 +236,7 @@ def aside(s3: S3Client, bucket: str) -> Iterator[tuple[str, str]]:
         s3.delete_bucket(Bucket=name)
 
 
+@pytest.mark.faults
 @pytest.mark.usefixtures("ctrl_c")
 # A real SIGINT may land while the garbage collector finalizes an object, where Python prints
 # the KeyboardInterrupt and drops it (the deploy then stops at its next checkpoint).
@@ -292,15 +285,3 @@ def test_any_stopped_run_is_repaired_by_the_next_run_of_any_kind(
             releases.versions = dict(after_stop)
             releases.note(releases.run(next_run))
             releases.assert_serves_live()
-
-
-def settle(proxy: FaultProxy) -> None:
-    """Wait until the stopped run's requests have all ended: a Ctrl-C leaves the uploads
-    and copies under way to finish in their threads, as they would in the process."""
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        busy = [t for t in threading.enumerate() if t.name.startswith("collectsync-")]
-        if not busy and proxy.in_flight == 0:
-            return
-        time.sleep(0.02)
-    raise AssertionError("the stopped run's requests never ended")

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +23,7 @@ from collectsync.index.sync_index import SyncIndex
 from collectsync.remote.s3.adapter import S3Remote
 from collectsync.sync import restore
 from collectsync.sync.archive import archive_index
+from scripts.faults.proxy import Action
 from tests.support.emulated import EMULATORS, deploying_to
 from tests.support.project import (
     CSS_RULES,
@@ -34,6 +37,7 @@ from tests.support.project import (
     stock_whitenoise_tree,
     without_time,
 )
+from tests.support.proxy import settle, through_proxy
 
 if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
@@ -379,3 +383,53 @@ def test_history_as_json_lists_each_release_with_its_status(
     ]
     # Release 1 uploaded every object but release 2's new hashed theme (3) and the index.
     assert document["releases"][1]["uploaded"] == len(project.keys_outside_archive()) - 4
+
+
+@pytest.mark.usefixtures("ctrl_c")
+# A real SIGINT may land while the garbage collector finalizes an object, where Python prints
+# the KeyboardInterrupt and drops it (the rollback then stops at its checkpoint).
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_an_interrupted_rollback_is_resumed_by_its_rerun(
+    project: Project, settings: SettingsWrapper, tmp_path: Path, request_log: RequestLog
+) -> None:
+    (project.source / "robots.txt").write_text("User-agent: *\nDisallow: /v1/\n")
+    run_command("--noinput")
+    v1 = stock_whitenoise_tree(settings, tmp_path / "v1")
+    first = SyncIndex.from_bytes(project.read(INDEX_KEY))
+    version_2(project.source)
+    run_command("--noinput")
+    settings.COLLECTSYNC_WORKERS = 1  # one copy at a time: those before the third are done
+    restoring: list[str] = []
+
+    def ctrl_c_at_the_third_restore(method: str, key: str, attempt: int) -> Action:
+        name = key.removeprefix(f"{LOCATION}/")
+        # Nothing is uploaded in a rollback: a PUT outside collectsync's own names is a copy.
+        if method == "PUT" and not name.startswith(".collectsync-index.json"):
+            restoring.append(name)
+            if len(restoring) == 3:
+                os.kill(os.getpid(), signal.SIGINT)
+        return "pass"
+
+    with (
+        through_proxy(project, ctrl_c_at_the_third_restore) as proxy,
+        pytest.raises(CommandError) as stopped,
+    ):
+        run_command("--noinput", "--rollback")
+    settle(proxy)
+
+    assert "rerun the rollback to finish it" in str(stopped.value)
+    partial = SyncIndex.from_bytes(project.read(f"{INDEX_KEY}.partial"))
+    index = SyncIndex.from_bytes(project.read(INDEX_KEY))
+    assert index.doubt is not None
+    assert partial.doubt == index.doubt
+    done = restoring[:2]
+    # The partial record says the first two hold release 1's bytes, as its record does.
+    assert [partial.files[name].same_content(first.files[name]) for name in done] == [True, True]
+    request_log.clear()
+
+    run_command("--noinput", "--rollback")
+
+    # What was in place already is not copied again.
+    assert {f"{LOCATION}/{name}" for name in done} & request_log.keys("COPY") == set()
+    assert request_log.keys("COPY")
+    serves(project, v1)

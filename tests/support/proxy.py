@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -32,3 +34,15 @@ def through_proxy(
         project.storage_options(endpoint_url=proxy.endpoint)
         yield proxy
     project.storage_options()
+
+
+def settle(proxy: FaultProxy) -> None:
+    """Wait until the stopped run's requests have all ended: a Ctrl-C leaves the uploads
+    and copies under way to finish in their threads, as they would in the process."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        busy = [t for t in threading.enumerate() if t.name.startswith("collectsync-")]
+        if not busy and proxy.in_flight == 0:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the stopped run's requests never ended")
