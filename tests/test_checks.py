@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 from typing import TYPE_CHECKING
 
 import pytest
@@ -9,6 +10,7 @@ from django.core.management.base import SystemCheckError
 
 from collectsync.checks import (
     check_app_order,
+    check_cloudfront,
     check_counts,
     check_local_storage,
     check_remote_is_manifest_based,
@@ -93,3 +95,24 @@ def test_seconds_that_are_not_positive_are_an_error(
     ]
     with pytest.raises(SystemCheckError, match=r"collectsync\.E004"):
         call_command("check")
+
+
+def test_a_cloudfront_distribution_without_boto3_is_an_error_before_any_deploy(
+    settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert check_cloudfront(None) == []
+    settings.COLLECTSYNC_CLOUDFRONT_DISTRIBUTION = "E123"
+    assert check_cloudfront(None) == []  # boto3 is installed here
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "boto3" else real(name, *a)
+    )
+
+    assert check_cloudfront(None) == [
+        Error(
+            "COLLECTSYNC_CLOUDFRONT_DISTRIBUTION is set, but boto3 is not installed.",
+            hint='Install "django-collectsync[cloudfront]" (or boto3) where you deploy, or '
+            "remove the setting.",
+            id="collectsync.E005",
+        )
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Sequence
 from typing import Any
 
@@ -107,3 +108,19 @@ def check_seconds(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> lis
                 )
             )
     return errors
+
+
+@register(Tags.staticfiles)
+def check_cloudfront(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    """A distribution to invalidate needs boto3 where collectstatic runs: said before any
+    deploy, not once the release is live."""
+    if not conf.CLOUDFRONT_DISTRIBUTION or importlib.util.find_spec("boto3") is not None:
+        return []
+    return [
+        Error(
+            "COLLECTSYNC_CLOUDFRONT_DISTRIBUTION is set, but boto3 is not installed.",
+            hint='Install "django-collectsync[cloudfront]" (or boto3) where you deploy, or '
+            "remove the setting.",
+            id="collectsync.E005",
+        )
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
@@ -38,8 +39,11 @@ class Settings:
 
     @property
     def RELEASE_NAME(self) -> str | None:
-        """What each release record calls the deploy, unless --release-name says."""
+        """What each release record calls the deploy, unless --release-name says: the
+        setting, else the environment variable of the same name (a CI job's)."""
         value = getattr(settings, "COLLECTSYNC_RELEASE_NAME", None)
+        if value is None:
+            value = os.environ.get("COLLECTSYNC_RELEASE_NAME") or None
         return None if value is None else str(value)
 
     @property

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from django.core.files.storage import Storage
 from django.core.management.base import CommandParser
@@ -13,6 +13,7 @@ from django.core.management.base import CommandParser
 from collectsync.conf import conf
 from collectsync.errors import DeployError
 from collectsync.progress import Progress
+from collectsync.refusals import refuse_unmeant, rollback_target
 from collectsync.stage.sources import Listing
 
 OPTIONS: list[tuple[str, dict[str, Any]]] = [
@@ -65,8 +66,7 @@ OPTIONS: list[tuple[str, dict[str, Any]]] = [
         {
             "metavar": "RELEASE",
             "nargs": "?",
-            "const": 0,
-            "type": int,
+            "const": "previous",
             "action": "store",
             "help": "Make release RELEASE (default: the one before the live one) live again, "
             "by server-side copies: no staging, no uploads.",
@@ -126,8 +126,8 @@ class Request:
     release_name: str | None = None
     """What the release record calls this deploy (--release-name)."""
     history: bool = False
-    rollback: int | None = None
-    """The release to roll back to; 0: the one before the live one. None: no rollback."""
+    rollback: int | Literal["previous"] | None = None
+    """The release to roll back to, or the one before the live one. None: no rollback."""
 
     def full_stage_reason(self) -> str | None:
         flags = [
@@ -146,6 +146,7 @@ def request_from(options: dict[str, Any], ignore_patterns: list[str]) -> Request
     if workers < 1:
         raise DeployError(f"--workers must be at least 1, not {workers}.")
     refuse_unmeant(options)
+    rollback = rollback_target(options["rollback"])
     pruning = options["prune"] or options["clear"]
     return Request(
         ignore_patterns=ignore_patterns,
@@ -159,50 +160,10 @@ def request_from(options: dict[str, Any], ignore_patterns: list[str]) -> Request
         json_report=options["json_report"],
         stage_only=options["stage_only"],
         publish=options["publish"],
-        release_name=options["release_name"] or conf.RELEASE_NAME,
+        release_name=options["release_name"] or conf.RELEASE_NAME or None,
         history=options["history"],
-        rollback=options["rollback"],
+        rollback=rollback,
     )
-
-
-REMOTE_ONLY = ["dry_run", "clear", "prune", "verify", "keep_local", "json_report"]
-"""The options that only mean something to a deploy that touches the remote."""
-
-
-NOT_WITH_ROLLBACK = ["stage_only", "publish", "history", "force_sync", "verify", "keep_local"]
-"""What means nothing to a rollback, which stages and uploads nothing."""
-
-
-def refuse_unmeant(options: dict[str, Any]) -> None:
-    """Refuse options that mean nothing together with --stage-only, --publish, --rollback or
-    --history."""
-    if options["rollback"] is not None:
-        given = next((name for name in NOT_WITH_ROLLBACK if options[name]), None)
-        if given or options["clear"] or options["prune"]:
-            flag = "--" + (given or ("clear" if options["clear"] else "prune")).replace("_", "-")
-            raise DeployError(
-                f"{flag} means nothing with --rollback, which copies an earlier release back "
-                "and stages nothing; leave it out (run --prune with the next deploy)."
-            )
-    if options["history"] and (options["stage_only"] or options["publish"]):
-        raise DeployError("--history only lists the releases; run it without other flags.")
-    if options["stage_only"] and options["publish"]:
-        raise DeployError(
-            "--stage-only and --publish are the two halves of a deploy; run the first where "
-            "you build, the second where you release."
-        )
-    if options["stage_only"]:
-        given = next((name for name in REMOTE_ONLY if options[name]), None)
-        if given:
-            raise DeployError(
-                f"--{given.replace('_', '-')} means nothing with --stage-only, which touches "
-                "no remote; leave it out, or give it to --publish."
-            )
-    if options["publish"] and options["keep_local"]:
-        raise DeployError(
-            "--keep-local means nothing with --publish, which stages nothing: the stage "
-            "directory is already what it would keep."
-        )
 
 
 class Console(Protocol):

@@ -10,10 +10,11 @@ is live, with:
   names, their ``.gz``/``.br`` and the manifest, never a hashed name;
 - ``paths``: the same as URL paths under ``STATIC_URL`` (``/static/robots.txt``).
 
-The sender is ``collectsync.flows.publishing.Publishing`` for a deploy or ``--publish``, and
-``collectsync.flows.rollback.Rollback`` for a rollback. It is sent after the switch and before
-CloudFront's invalidation, if one is configured. A receiver that raises makes the command fail,
-saying the release is live.
+The sender is ``collectsync.signals.Collectsync`` for a deploy, a ``--publish`` and a
+rollback alike (``release.rollback_of`` tells a rollback): connect with
+``release_published.connect(receiver, sender=Collectsync)``. It is sent after the switch and
+before CloudFront's invalidation, if one is configured. A receiver that raises makes the
+command fail once the summary and CloudFront's line are printed, saying the release is live.
 """
 
 from __future__ import annotations
@@ -21,3 +22,7 @@ from __future__ import annotations
 from django.dispatch import Signal
 
 release_published = Signal()
+
+
+class Collectsync:
+    """The sender of collectsync's signals, whichever flow sends them."""

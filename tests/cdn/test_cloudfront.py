@@ -4,6 +4,7 @@ collects."""
 
 from __future__ import annotations
 
+import io
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
+from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from collectsync.cdn.paths import is_hashed
 from collectsync.index.releases import Release
-from collectsync.signals import release_published
+from collectsync.signals import Collectsync, release_published
 from tests.settings import CLOUDFRONT_ENDPOINT
 from tests.support.project import (
     CSS_RULES,
@@ -144,13 +146,65 @@ def test_a_failed_invalidation_says_the_release_is_live_and_how_to_retry(
 
     message = str(failed.value)
     assert message.startswith(
-        "Release 2 is live, but CloudFront distribution 'EDOESNOTEXIST' refused to invalidate "
-        "its 5 changed paths (NoSuchDistribution); retry with `aws cloudfront "
-        "create-invalidation --distribution-id EDOESNOTEXIST --paths /static/"
+        "Release 2 is live, but CloudFront has no distribution 'EDOESNOTEXIST', so its 5 "
+        "changed paths were not invalidated; set COLLECTSYNC_CLOUDFRONT_DISTRIBUTION to the id "
+        "of the distribution in front of the bucket, and this once run `aws cloudfront "
+        "create-invalidation --distribution-id <its id> --paths /static/"
     )
     assert "\n" not in message
     assert project.read(MANIFEST_KEY) != b""  # the switch happened: v2 is live
     assert "/static/css/theme.css " in message
+
+
+def test_an_unreachable_cloudfront_is_not_called_a_refusal(
+    project: Project, distribution: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_command("--noinput")
+    version_2(project.source)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDFRONT", "http://127.0.0.1:9")  # nothing listens
+
+    with pytest.raises(CommandError) as failed:
+        run_command("--noinput")
+
+    message = str(failed.value)
+    assert message.startswith(
+        "Release 2 is live, but CloudFront could not be reached to invalidate its 5 changed "
+        'paths (Could not connect to the endpoint URL: "http://127.0.0.1:9/'
+    )
+    retry = f"`aws cloudfront create-invalidation --distribution-id {distribution} --paths "
+    assert retry in message
+    assert message.endswith("` once it can be.")
+
+
+def test_a_receiver_that_raises_comes_after_the_summary_and_cloudfront(
+    project: Project, distribution: str
+) -> None:
+    run_command("--noinput")
+    version_2(project.source)
+
+    def broken(sender: type, **kwargs: Any) -> None:
+        raise RuntimeError("the CDN's API key expired")
+
+    release_published.connect(broken)
+    out = io.StringIO()
+    try:
+        with pytest.raises(CommandError) as failed:
+            call_command("collectstatic", "--noinput", stdout=out)
+    finally:
+        release_published.disconnect(broken)
+
+    assert str(failed.value) == (
+        "Release 2 is live, but the receiver test_a_receiver_that_raises_comes_after_the_summary"
+        "_and_cloudfront.<locals>.broken of collectsync.signals.release_published failed "
+        '(RuntimeError("the CDN\'s API key expired")); fix it and tell the CDN by hand this '
+        "once."
+    )
+    (paths,) = invalidated(distribution)
+    # What the deploy did is printed first: the summary, and CloudFront's line.
+    assert " uploaded to 's3://" in out.getvalue()
+    assert out.getvalue().endswith(
+        f"\nCloudFront distribution '{distribution}': {len(paths)} paths invalidated.\n"
+    )
 
 
 def test_the_signal_names_the_release_and_its_changed_paths(
@@ -161,7 +215,7 @@ def test_the_signal_names_the_release_and_its_changed_paths(
     def receiver(sender: type, **kwargs: Any) -> None:
         heard.append(kwargs)
 
-    release_published.connect(receiver)
+    release_published.connect(receiver, sender=Collectsync)
     try:
         run_command("--noinput", "--release-name", "one")
         v1 = stock_whitenoise_tree(settings, tmp_path / "v1")

@@ -20,6 +20,7 @@ from django.core.management.base import CommandError
 import collectsync
 from collectsync.errors import RemoteError
 from collectsync.index.sync_index import SyncIndex
+from collectsync.refusals import STAGED_AS_IT_WAS
 from collectsync.remote.s3.adapter import S3Remote
 from collectsync.sync import restore
 from collectsync.sync.archive import archive_index
@@ -193,15 +194,76 @@ def test_rollback_refusals_are_one_sentence(project: Project) -> None:
         run_command("--noinput", "--rollback", "1")
 
 
-@pytest.mark.parametrize("flag", ["--prune", "--force-sync", "--history"])
-def test_rollback_refuses_what_means_nothing_to_it(project: Project, flag: str) -> None:
+@pytest.mark.parametrize(
+    ("given", "way_out"),
+    [
+        (["--prune"], "give --prune to the next deploy"),
+        (["--clear"], "give --clear to the next deploy"),
+        (["--verify"], "give --verify to the next deploy"),
+        (["--force-sync"], "give --force-sync to the next deploy"),
+        (["--keep-local"], "a rollback stages nothing to keep"),
+        (["--history"], "run --history on its own to list the releases"),
+        (["--publish", "stage"], "to make a stage live, run --publish on its own"),
+        (["--stage-only", "stage"], "build a stage with --stage-only on its own"),
+        (["--ignore", "*.txt"], STAGED_AS_IT_WAS),
+        (["--no-post-process"], STAGED_AS_IT_WAS),
+        (["--no-default-ignore"], STAGED_AS_IT_WAS),
+    ],
+)
+def test_rollback_refuses_what_means_nothing_to_it_naming_the_way_out(
+    project: Project, given: list[str], way_out: str
+) -> None:
     with pytest.raises(CommandError) as refused:
-        run_command("--noinput", "--rollback", flag)
+        run_command("--noinput", "--rollback", *given)
     assert str(refused.value) == (
-        f"{flag} means nothing with --rollback, which copies an earlier release back and "
-        "stages nothing; leave it out (run --prune with the next deploy)."
+        f"{given[0]} means nothing with --rollback, which copies an earlier release back and "
+        f"stages nothing; leave it out ({way_out})."
     )
     assert project.object_keys() == set()
+
+
+@pytest.mark.parametrize(
+    "given", [["--prune"], ["--dry-run"], ["--clear"], ["--force-sync"], ["--ignore", "x"]]
+)
+def test_history_refuses_what_means_nothing_to_it(project: Project, given: list[str]) -> None:
+    with pytest.raises(CommandError) as refused:
+        run_command("--history", *given)
+    assert str(refused.value) == (
+        f"{given[0]} means nothing with --history, which only lists the releases; run it "
+        "without other flags (--json-report writes them as JSON)."
+    )
+    assert project.object_keys() == set()
+
+
+def test_rollback_to_release_0_or_to_no_number_is_one_sentence(project: Project) -> None:
+    run_command("--noinput")
+    run_command("--noinput", "--force-sync")  # nothing changed: no second release
+    with pytest.raises(CommandError) as zero:
+        run_command("--noinput", "--rollback", "0")
+    assert str(zero.value) == (
+        f"There is no release 0 in s3://{project.bucket}/static; `collectstatic --history` "
+        "lists the releases."
+    )
+    with pytest.raises(CommandError) as word:
+        run_command("--noinput", "--rollback", "notarelease")
+    assert str(word.value) == (
+        "--rollback takes a release number, as `collectstatic --history` lists them, not "
+        "'notarelease'."
+    )
+
+
+@pytest.mark.parametrize("flow", [["--rollback", "1"], ["--history"]])
+def test_rollback_and_history_are_refused_where_django_collects(
+    project: Project, settings: SettingsWrapper, tmp_path: Path, flow: list[str]
+) -> None:
+    settings.STATIC_ROOT = str(tmp_path / "root")
+    with pytest.raises(CommandError) as refused:
+        run_command("--noinput", "--disable-collectsync", *flow)
+    assert str(refused.value) == (
+        f"{flow[0]} needs collectsync and a remote staticfiles storage, and "
+        "--disable-collectsync turns it off: collectstatic would only collect into STATIC_ROOT."
+    )
+    assert not (tmp_path / "root").exists()
 
 
 def test_a_dry_run_lists_the_copies_and_changes_nothing(project: Project) -> None:

@@ -72,16 +72,32 @@ def invalidate(
             },
         )
     except (ClientError, BotoCoreError) as error:
-        shown = " ".join(sent) if len(sent) <= 10 else f"'/*' or the {len(sent)} paths"
-        reason = (
-            error.response.get("Error", {}).get("Code", str(error))
-            if isinstance(error, ClientError)
-            else str(error)
-        )
-        raise InvalidationFailed(
-            f"Release {release} is live, but CloudFront distribution '{distribution}' refused "
-            f"to invalidate its {len(sent)} changed path{'s' if len(sent) != 1 else ''} "
-            f"({reason}); retry with `aws cloudfront create-invalidation --distribution-id "
-            f"{distribution} --paths {shown}`."
-        ) from error
+        raise failure(error, distribution, sent, release) from error
     return sent
+
+
+def failure(error: Exception, distribution: str, sent: list[str], release: int) -> DeployError:
+    """What to tell the user when CloudFront did not take the invalidation."""
+    from botocore.exceptions import ClientError
+
+    shown = " ".join(sent) if len(sent) <= 10 else f"'/*' or the {len(sent)} paths"
+    paths = f"its {len(sent)} changed path{'s' if len(sent) != 1 else ''}"
+    code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+    if code == "NoSuchDistribution":
+        return InvalidationFailed(
+            f"Release {release} is live, but CloudFront has no distribution '{distribution}', "
+            f"so {paths} were not invalidated; set COLLECTSYNC_CLOUDFRONT_DISTRIBUTION to the "
+            "id of the distribution in front of the bucket, and this once run `aws cloudfront "
+            f"create-invalidation --distribution-id <its id> --paths {shown}`."
+        )
+    if code is None:  # no answer: the endpoint could not be reached
+        return InvalidationFailed(
+            f"Release {release} is live, but CloudFront could not be reached to invalidate "
+            f"{paths} ({error}); retry with `aws cloudfront create-invalidation "
+            f"--distribution-id {distribution} --paths {shown}` once it can be."
+        )
+    return InvalidationFailed(
+        f"Release {release} is live, but CloudFront distribution '{distribution}' refused "
+        f"to invalidate {paths} ({code}); retry with `aws cloudfront create-invalidation "
+        f"--distribution-id {distribution} --paths {shown}`."
+    )

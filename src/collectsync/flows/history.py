@@ -35,6 +35,7 @@ class History:
         ).index
         rows = [(release, status(index, release, target.index_name)) for release in index.releases]
         rows.reverse()
+        labels = {release.number: release.label for release in index.releases}
         if self.request.json_report:
             document = {
                 "destination": self.destination,
@@ -51,7 +52,7 @@ class History:
         if not rows:
             return f"\nNo release is recorded in {self.destination} yet."
         lines = [f"\nReleases in {self.destination}, newest first:"]
-        lines += [line(release, state) for release, state in rows]
+        lines += [line(release, state, labels) for release, state in rows]
         return "\n".join(lines)
 
 
@@ -64,7 +65,7 @@ def status(index: SyncIndex, release: Release, index_name: str) -> str:
     return "available" if kept else "pruned"
 
 
-def line(release: Release, state: str) -> str:
+def line(release: Release, state: str, labels: dict[int, str]) -> str:
     kind = (
         f"rollback to {release.rollback_of}"
         if release.rollback_of is not None
@@ -72,4 +73,7 @@ def line(release: Release, state: str) -> str:
     )
     counts = f"{kind}, {release.deleted} deleted, {release.copied} copied"
     label = release.label or "-"
+    if release.rollback_of is not None and not release.label:
+        restored = labels.get(release.rollback_of)
+        label = f"rollback to {release.rollback_of}" + (f" ({restored})" if restored else "")
     return f"{release.number:>5}  {release.time}  {label:<14}  {release.host}  {counts}  [{state}]"

@@ -180,8 +180,8 @@ class Publishing:
         if self.request.dry_run:
             return text
         gone = [n for n in deleted or [] if not self.target.is_own(n) and not is_hashed(n)]
-        return text + announce(
-            type(self),
+        return announce(
+            text,
             published.release,
             sorted({*published.overwritten, *gone}),
             destination=self.destination,

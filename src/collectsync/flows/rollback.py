@@ -77,8 +77,8 @@ class Rollback:
             warn=self.console.warn,
         )
         text = self.report(release, restoration, time.monotonic() - started)
-        return text + announce(
-            type(self),
+        return announce(
+            text,
             done,
             restoration.changed,
             destination=self.destination,
@@ -90,9 +90,9 @@ class Rollback:
         if live is None:
             raise DeployError(
                 f"No live release is recorded in {self.destination}: collectsync records one "
-                "with each deploy from 0.3 on, so deploy once before rolling back."
+                "with each deploy it makes, so deploy once with it before rolling back."
             )
-        wanted = self.request.rollback or None
+        wanted = None if self.request.rollback == "previous" else self.request.rollback
         earlier = [r for r in index.releases if r.number < live.number]
         if wanted is None and not earlier:
             raise DeployError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -64,10 +65,14 @@ def prune(
     if dry_run:
         return pruning.stale
     if pruning.index != index:
+        # The live release's record counts what its --prune deleted too.
+        written = pruning.index
+        live = written.live_release
+        if live is not None and pruning.stale:
+            counted = dataclasses.replace(live, deleted=live.deleted + len(pruning.stale))
+            written = dataclasses.replace(written, releases=(*written.releases[:-1], counted))
         try:
-            target.content.write_bytes(
-                target.index_name, pruning.index.to_bytes(), if_unchanged=True
-            )
+            target.content.write_bytes(target.index_name, written.to_bytes(), if_unchanged=True)
         except ConcurrentUpdate:
             warn(
                 f"Another deploy updated the sync index in {target.content.destination} while "

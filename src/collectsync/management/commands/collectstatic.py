@@ -11,11 +11,13 @@ from django.core.management.base import CommandError, CommandParser
 
 from collectsync.conf import conf
 from collectsync.errors import DeployError, interrupted
+from collectsync.flows.announcing import AnnouncementFailed
 from collectsync.flows.build import Build
 from collectsync.flows.choice import flow_for
 from collectsync.interrupts import interrupts_noted
 from collectsync.options import Request, add_options, request_from
 from collectsync.progress import Bar, Progress
+from collectsync.refusals import refuse_without_collectsync, without_collectsync
 from collectsync.remote.dispatch import configured_backend, is_local_backend
 from collectsync.report import confirmation
 from collectsync.stage.sources import Listing, has_path
@@ -48,11 +50,10 @@ class Command(collectstatic.Command):
         except ImproperlyConfigured as error:
             raise CommandError(str(error)) from error
         if options["disable_collectsync"] or not conf.ENABLED or local:
-            if options["stage_only"] or options["publish"]:
-                raise CommandError(
-                    "--stage-only and --publish need collectsync and a remote staticfiles "
-                    "storage; with a local one, collectstatic collects into STATIC_ROOT."
-                )
+            try:
+                refuse_without_collectsync(options, without_collectsync(options, local))
+            except DeployError as error:
+                raise CommandError(str(error)) from error
             result: str | None = super().handle(**options)
             return result
         if options["link"]:
@@ -65,6 +66,10 @@ class Command(collectstatic.Command):
             with interrupts_noted():
                 request = request_from(options, self.ignore_patterns)
                 text = self.flow(request, backend).run()
+        except AnnouncementFailed as error:  # the release is live: say what it did first
+            if self.verbosity >= 1:
+                self.stdout.write(error.done)
+            raise CommandError(str(error)) from error
         except (DeployError, ImproperlyConfigured) as error:
             raise CommandError(str(error)) from error
         except KeyboardInterrupt as error:
