@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import django
 
@@ -184,11 +185,19 @@ def write_json_report(
         "requests": dict(sorted(requests.items())),
         "throttling": None if outcome.throttling is None else asdict(outcome.throttling),
     }
+    write_report(path, document)
+
+
+def write_report(path: str, document: dict[str, Any], *, done: str | None = None) -> None:
+    """Write a run's JSON report (the deploy's, the history's, the rollback's): an unwritable
+    path is one sentence, saying first what the run did (``done``) if it did anything."""
     try:
         Path(path).write_text(json.dumps(document, indent=2) + "\n")
     except OSError as error:
+        failed = f"the JSON report could not be written to '{path}' ({error.strerror})"
         raise DeployError(
-            f"Could not write the JSON report to '{path}': {error.strerror}."
+            (f"{done}, but {failed}" if done else failed[0].upper() + failed[1:])
+            + "; give --json-report a path in a writable folder."
         ) from error
 
 

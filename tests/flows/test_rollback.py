@@ -495,3 +495,19 @@ def test_an_interrupted_rollback_is_resumed_by_its_rerun(
     assert {f"{LOCATION}/{name}" for name in done} & request_log.keys("COPY") == set()
     assert request_log.keys("COPY")
     serves(project, v1)
+
+
+def test_an_unwritable_report_after_a_rollback_is_one_sentence_saying_it_is_live(
+    project: Project, tmp_path: Path
+) -> None:
+    deploy_first_and_second(project)
+    report = tmp_path / "missing-folder" / "rollback.json"
+
+    with pytest.raises(CommandError) as failed:
+        run_command("--noinput", "--rollback", "--json-report", str(report))
+
+    assert str(failed.value) == (
+        f"Release 1 is live again, but the JSON report could not be written to '{report}' "
+        "(No such file or directory); give --json-report a path in a writable folder."
+    )
+    assert SyncIndex.from_bytes(project.read(INDEX_KEY)).releases[-1].rollback_of == 1

@@ -3,16 +3,14 @@ request."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any, ClassVar
 
-from collectsync.errors import DeployError
 from collectsync.flows.publishing import Publishing
 from collectsync.index.releases import Release, archived_index_name
 from collectsync.index.stored import read_index
 from collectsync.index.sync_index import SyncIndex
 from collectsync.options import Console, Request
+from collectsync.report import write_report
 
 
 class History:
@@ -42,13 +40,7 @@ class History:
                 "live": index.live_release.number if index.live_release else None,
                 "releases": [{**r.to_json(), "status": s} for r, s in rows],
             }
-            try:
-                Path(self.request.json_report).write_text(json.dumps(document, indent=2) + "\n")
-            except OSError as error:
-                raise DeployError(
-                    f"Could not write the JSON report to '{self.request.json_report}': "
-                    f"{error.strerror}."
-                ) from error
+            write_report(self.request.json_report, document)
         if not rows:
             return f"\nNo release is recorded in {self.destination} yet."
         lines = [f"\nReleases in {self.destination}, newest first:"]

@@ -10,10 +10,8 @@ from the release archive, with no sources, no staging and nothing uploaded from 
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any, ClassVar
 
 from collectsync.errors import DeployError
@@ -25,6 +23,7 @@ from collectsync.index.sync_index import SyncIndex
 from collectsync.index.unfinished import with_partial_index
 from collectsync.index.wire import CorruptIndex
 from collectsync.options import Console, Request
+from collectsync.report import write_report
 from collectsync.sync.restore import Restoration, apply_restoration, plan_restore
 
 
@@ -166,5 +165,6 @@ class Rollback:
                 "changed_names": restoration.changed,
                 "requests": dict(sorted(self.target.requests().items())),
             }
-            Path(self.request.json_report).write_text(json.dumps(document, indent=2) + "\n")
+            done = None if self.request.dry_run else f"Release {release.number} is live again"
+            write_report(self.request.json_report, document, done=done)
         return text
