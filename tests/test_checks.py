@@ -14,8 +14,10 @@ from collectsync.checks import (
     check_counts,
     check_local_storage,
     check_remote_is_manifest_based,
+    check_renamed,
     check_seconds,
 )
+from collectsync.conf import conf
 from tests.support.project import s3_storages
 
 if TYPE_CHECKING:
@@ -71,12 +73,12 @@ def test_an_unimportable_remote_is_left_to_the_command(settings: SettingsWrapper
 
 @pytest.mark.parametrize("value", [0, -2, "many"])
 def test_a_count_below_one_is_an_error(settings: SettingsWrapper, value: object) -> None:
-    settings.COLLECTSYNC_KEEP_DEPLOYS = value
+    settings.COLLECTSYNC_KEEP_RELEASES = value
 
     errors = check_counts(None)
 
     assert [(e.id, e.msg) for e in errors] == [
-        ("collectsync.E003", "COLLECTSYNC_KEEP_DEPLOYS must be a whole number of at least 1.")
+        ("collectsync.E003", "COLLECTSYNC_KEEP_RELEASES must be a whole number of at least 1.")
     ]
     with pytest.raises(SystemCheckError, match=r"collectsync\.E003"):
         call_command("check")
@@ -116,3 +118,21 @@ def test_a_cloudfront_distribution_without_boto3_is_an_error_before_any_deploy(
             id="collectsync.E005",
         )
     ]
+
+
+def test_the_earlier_name_of_keep_releases_works_with_a_warning(
+    settings: SettingsWrapper,
+) -> None:
+    assert check_renamed(None) == []
+    settings.COLLECTSYNC_KEEP_DEPLOYS = 5
+
+    assert conf.KEEP_RELEASES == 5
+    assert [(w.id, w.msg) for w in check_renamed(None)] == [
+        (
+            "collectsync.W002",
+            "COLLECTSYNC_KEEP_DEPLOYS is now called COLLECTSYNC_KEEP_RELEASES: --prune keeps "
+            "releases (a rollback is one too).",
+        )
+    ]
+    settings.COLLECTSYNC_KEEP_RELEASES = 3
+    assert conf.KEEP_RELEASES == 3

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.apps import AppConfig, apps
+from django.conf import settings
 from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.utils.module_loading import import_string
@@ -74,7 +75,7 @@ def check_remote_is_manifest_based(
 @register(Tags.staticfiles)
 def check_counts(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
-    for setting in ("WORKERS", "KEEP_DEPLOYS", "MAX_ATTEMPTS"):
+    for setting in ("WORKERS", "KEEP_RELEASES", "MAX_ATTEMPTS"):
         try:
             value = getattr(conf, setting)
         except (TypeError, ValueError):
@@ -122,5 +123,25 @@ def check_cloudfront(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> 
             hint='Install "django-collectsync[cloudfront]" (or boto3) where you deploy, or '
             "remove the setting.",
             id="collectsync.E005",
+        )
+    ]
+
+
+@register(Tags.staticfiles)
+def check_renamed(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    """Settings read under their earlier names still work, with a warning."""
+    if not hasattr(settings, "COLLECTSYNC_KEEP_DEPLOYS"):
+        return []
+    return [
+        Warning(
+            "COLLECTSYNC_KEEP_DEPLOYS is now called COLLECTSYNC_KEEP_RELEASES: --prune "
+            "keeps releases (a rollback is one too).",
+            hint="Rename the setting to COLLECTSYNC_KEEP_RELEASES; "
+            + (
+                "it is set too, and wins."
+                if hasattr(settings, "COLLECTSYNC_KEEP_RELEASES")
+                else "its value is used meanwhile."
+            ),
+            id="collectsync.W002",
         )
     ]

@@ -93,9 +93,11 @@ class Settings:
         return float(getattr(settings, "COLLECTSYNC_READ_TIMEOUT", 20))
 
     @property
-    def KEEP_DEPLOYS(self) -> int:
-        """How many recent deploys' files --prune keeps (the live one included)."""
-        return int(getattr(settings, "COLLECTSYNC_KEEP_DEPLOYS", 2))
+    def KEEP_RELEASES(self) -> int:
+        """How many recent releases' files --prune keeps (the live one included); read from
+        COLLECTSYNC_KEEP_DEPLOYS, its earlier name, where only that is set."""
+        earlier = getattr(settings, "COLLECTSYNC_KEEP_DEPLOYS", 2)
+        return int(getattr(settings, "COLLECTSYNC_KEEP_RELEASES", earlier))
 
     @property
     def WORKERS(self) -> int:

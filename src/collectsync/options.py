@@ -30,7 +30,7 @@ OPTIONS: list[tuple[str, dict[str, Any]]] = [
         "--prune",
         {
             "help": "After the new manifest is live, delete remote files that belong to none "
-            "of the last COLLECTSYNC_KEEP_DEPLOYS deploys."
+            "of the last COLLECTSYNC_KEEP_RELEASES deploys."
         },
     ),
     (
@@ -116,7 +116,7 @@ class Request:
     keep_local: bool = False
     verify: bool = False
     workers: int = 16
-    keep_deploys: int | None = None
+    keep_releases: int | None = None
     """How many deploys' files to keep remote (1 with --clear), or None when not pruning."""
     json_report: str | None = None
     stage_only: str | None = None
@@ -156,7 +156,7 @@ def request_from(options: dict[str, Any], ignore_patterns: list[str]) -> Request
         keep_local=options["keep_local"],
         verify=options["verify"],
         workers=workers,
-        keep_deploys=(1 if options["clear"] else conf.KEEP_DEPLOYS) if pruning else None,
+        keep_releases=(1 if options["clear"] else conf.KEEP_RELEASES) if pruning else None,
         json_report=options["json_report"],
         stage_only=options["stage_only"],
         publish=options["publish"],

@@ -65,7 +65,7 @@ class Outcome:
     """The stage directory published, when one was (--publish)."""
 
 
-def summary(outcome: Outcome, destination: str, *, dry_run: bool, keep_deploys: int | None) -> str:
+def summary(outcome: Outcome, destination: str, *, dry_run: bool, keep_releases: int | None) -> str:
     plan = outcome.plan
     if plan is None:
         text = unchanged_summary(outcome, destination, dry_run=dry_run)
@@ -79,7 +79,7 @@ def summary(outcome: Outcome, destination: str, *, dry_run: bool, keep_deploys: 
     text += throttling_note(outcome.throttling)
     if outcome.deleted is None:
         return text
-    kept = "this deploy" if keep_deploys == 1 else f"the last {keep_deploys} deploys"
+    kept = "this deploy" if keep_releases == 1 else f"the last {keep_releases} deploys"
     action = "would be deleted" if dry_run else "deleted"
     prefix = archive_prefix(conf.INDEX_NAME)
     archived = sum(1 for name in outcome.deleted if name.startswith(prefix))

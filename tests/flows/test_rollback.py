@@ -293,7 +293,7 @@ def test_a_dry_run_lists_the_copies_and_changes_nothing(project: Project) -> Non
 def test_a_pruned_release_is_refused_naming_the_way_back(
     project: Project, settings: SettingsWrapper
 ) -> None:
-    settings.COLLECTSYNC_KEEP_DEPLOYS = 1
+    settings.COLLECTSYNC_KEEP_RELEASES = 1
     run_command("--noinput")
     (project.source / "css/theme.css").write_text("/* edited */\n" + CSS_RULES)
     run_command("--noinput", "--prune")
@@ -313,7 +313,7 @@ def test_a_pruned_release_is_refused_naming_the_way_back(
 def test_a_release_kept_by_prune_rolls_back_from_its_hashed_names(
     project: Project, settings: SettingsWrapper, tmp_path: Path
 ) -> None:
-    settings.COLLECTSYNC_KEEP_DEPLOYS = 2
+    settings.COLLECTSYNC_KEEP_RELEASES = 2
     theme = project.source / "css/theme.css"
     run_command("--noinput")
     theme.write_text("/* v2 */\n" + CSS_RULES)

@@ -235,5 +235,5 @@ def test_help_documents_every_option() -> None:
         "--disable-collectsync",
     ):
         assert documented.get(option), option
-    assert "COLLECTSYNC_KEEP_DEPLOYS" in (documented["--prune"] or "")
+    assert "COLLECTSYNC_KEEP_RELEASES" in (documented["--prune"] or "")
     assert "upload first, then delete" in (documented["--clear"] or "")

@@ -39,11 +39,13 @@ def test_pruning_keeps_the_last_deploys_and_the_protected_names() -> None:
     )
     remote = {"now.css", "before.css", "old.css", "unknown.css", "index.json", "manifest.json"}
 
-    pruning = plan_pruning(index, remote, keep_deploys=2, protected={"index.json", "manifest.json"})
+    pruning = plan_pruning(
+        index, remote, keep_releases=2, protected={"index.json", "manifest.json"}
+    )
 
     assert pruning.stale == ["old.css", "unknown.css"]
     assert set(pruning.index.files) == {"now.css", "before.css"}
-    assert plan_pruning(index, remote, keep_deploys=1, protected=set()).stale == [
+    assert plan_pruning(index, remote, keep_releases=1, protected=set()).stale == [
         "before.css",
         "index.json",
         "manifest.json",
@@ -56,8 +58,8 @@ def test_a_record_rebuilt_from_a_listing_counts_as_the_deploy_before_the_first()
     rebuilt = SyncIndex({"stock.css": entry(0, generation=0)})
     first = rebuilt.updated([], None, generation=1, retiring=None)  # a full stage
 
-    assert plan_pruning(first, {"stock.css"}, keep_deploys=2, protected=set()).stale == []
-    assert plan_pruning(first, {"stock.css"}, keep_deploys=1, protected=set()).stale == [
+    assert plan_pruning(first, {"stock.css"}, keep_releases=2, protected=set()).stale == []
+    assert plan_pruning(first, {"stock.css"}, keep_releases=1, protected=set()).stale == [
         "stock.css"
     ]
 
@@ -169,10 +171,10 @@ def test_a_dry_run_lists_what_would_be_deleted_and_deletes_nothing(project: Proj
     )
 
 
-def test_keep_deploys_setting_sets_how_many_deploys_prune_keeps(
+def test_keep_releases_setting_sets_how_many_deploys_prune_keeps(
     project: Project, settings: SettingsWrapper, tmp_path: Path
 ) -> None:
-    settings.COLLECTSYNC_KEEP_DEPLOYS = 1
+    settings.COLLECTSYNC_KEEP_RELEASES = 1
     run_command("--noinput")
     release(project, 2)
 

@@ -82,7 +82,7 @@ class Publishing:
     def unchanged(self, record: RemoteIndex, outcome: Outcome, started: float) -> str:
         """Finish a deploy that found nothing to do: prune, if asked, and report."""
         deleted = None
-        if self.request.keep_deploys is not None:
+        if self.request.keep_releases is not None:
             deleted = self.prune(with_partial_index(self.target, record.index))
         return self.report(dataclasses.replace(outcome, deleted=deleted), started)
 
@@ -190,12 +190,12 @@ class Publishing:
 
     def prune(self, live: SyncIndex) -> list[str] | None:
         """With --prune or --clear, delete what the deploys worth keeping don't have."""
-        if self.request.keep_deploys is None:
+        if self.request.keep_releases is None:
             return None
         deleted = prune(
             self.target,
             live,
-            keep_deploys=self.request.keep_deploys,
+            keep_releases=self.request.keep_releases,
             dry_run=self.request.dry_run,
             warn=self.console.warn,
         )
@@ -223,5 +223,5 @@ class Publishing:
             outcome,
             self.destination,
             dry_run=self.request.dry_run,
-            keep_deploys=self.request.keep_deploys,
+            keep_releases=self.request.keep_releases,
         )

@@ -165,6 +165,6 @@ class Rollback:
                 "changed_names": restoration.changed,
                 "requests": dict(sorted(self.target.requests().items())),
             }
-            done = None if self.request.dry_run else f"Release {release.number} is live again"
-            write_report(self.request.json_report, document, done=done)
+            live = None if self.request.dry_run else f"Release {release.number} is live again"
+            write_report(self.request.json_report, document, done=live)
         return text

@@ -20,15 +20,15 @@ class Pruning:
 
 
 def plan_pruning(
-    index: SyncIndex, remote_names: Iterable[str], *, keep_deploys: int, protected: set[str]
+    index: SyncIndex, remote_names: Iterable[str], *, keep_releases: int, protected: set[str]
 ) -> Pruning:
-    """What to delete so that only the last ``keep_deploys`` deploys' files remain.
+    """What to delete so that only the last ``keep_releases`` deploys' files remain.
 
     ``index`` describes the live deploy (its generation is the newest). A remote object the
     record does not know belongs to no recorded deploy, so it is stale too; ``protected``
     names (the record itself, the manifest) never are.
     """
-    oldest_kept = index.generation - keep_deploys + 1
+    oldest_kept = index.generation - keep_releases + 1
     present = set(remote_names)
     stale = sorted(
         name
@@ -47,11 +47,11 @@ def prune(
     target: Target,
     index: SyncIndex,
     *,
-    keep_deploys: int,
+    keep_releases: int,
     dry_run: bool,
     warn: Callable[[str], None],
 ) -> list[str]:
-    """Delete what belongs to none of the last ``keep_deploys`` deploys; return those names.
+    """Delete what belongs to none of the last ``keep_releases`` deploys; return those names.
 
     ``index`` must be the record of the live deploy, already written. The record is rewritten
     without the stale files before any is deleted, so it never vouches for a deleted file.
@@ -60,7 +60,7 @@ def prune(
     if target.manifest is target.content and target.manifest_name:
         protected.add(target.manifest_name)
     pruning = plan_pruning(
-        index, target.content.names(), keep_deploys=keep_deploys, protected=protected
+        index, target.content.names(), keep_releases=keep_releases, protected=protected
     )
     if dry_run:
         return pruning.stale
