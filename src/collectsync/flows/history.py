@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from collectsync.flows.publishing import Publishing
+from collectsync.flows.reaching import reach
 from collectsync.index.releases import Release, archived_index_name
 from collectsync.index.stored import read_index
 from collectsync.index.sync_index import SyncIndex
@@ -20,14 +20,14 @@ class History:
     def __init__(self, backend: dict[str, Any], request: Request, console: Console) -> None:
         self.request = request
         self.console = console
-        self.publishing = Publishing(backend, request, console)
+        self.reached = reach(backend)
 
     @property
     def destination(self) -> str:
-        return self.publishing.destination
+        return self.reached.destination
 
     def run(self) -> str:
-        target = self.publishing.target
+        target = self.reached.target
         index = read_index(
             target, verify=False, warn=self.console.warn, inform=lambda m: None
         ).index

@@ -13,16 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from collectsync.cdn.paths import is_hashed
-from collectsync.conf import conf
 from collectsync.files import Provenance, StagedFile, StagedSet
 from collectsync.flows.announcing import announce
+from collectsync.flows.reaching import reach
 from collectsync.index.releases import Release, Stamp
-from collectsync.index.stored import RemoteIndex, Target, confirmed, read_index
+from collectsync.index.stored import RemoteIndex, confirmed, read_index
 from collectsync.index.sync_index import SyncIndex
 from collectsync.index.unfinished import save_partial_index, with_partial_index
 from collectsync.options import Console, Request
 from collectsync.progress import Bar
-from collectsync.remote.dispatch import build_remote_storage, manifest_remote, open_remote
 from collectsync.report import Outcome, plan_lines, summary, write_json_report
 from collectsync.sync.apply import UploadFailed, apply_plan
 from collectsync.sync.background import BackgroundUploads, background_uploads
@@ -47,15 +46,8 @@ class Publishing:
     def __init__(self, backend: dict[str, Any], request: Request, console: Console) -> None:
         self.request = request
         self.console = console
-        self.storage = storage = build_remote_storage(backend)
-        remote = open_remote(storage, fresh=lambda: build_remote_storage(backend))
-        manifest = manifest_remote(storage, remote)
-        self.target = Target(
-            content=remote,
-            index_name=conf.INDEX_NAME,
-            manifest=manifest[0] if manifest else None,
-            manifest_name=manifest[1] if manifest else None,
-        )
+        reached = reach(backend)
+        self.storage, self.target = reached.storage, reached.target
 
     @property
     def destination(self) -> str:

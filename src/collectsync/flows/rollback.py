@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from collectsync.errors import DeployError
 from collectsync.flows.announcing import announce
-from collectsync.flows.publishing import Publishing
+from collectsync.flows.reaching import reach
 from collectsync.index.releases import Release, Stamp, archived_index_name
 from collectsync.index.stored import read_index
 from collectsync.index.sync_index import SyncIndex
@@ -34,12 +34,12 @@ class Rollback:
     def __init__(self, backend: dict[str, Any], request: Request, console: Console) -> None:
         self.request = request
         self.console = console
-        self.publishing = Publishing(backend, request, console)
-        self.target = self.publishing.target
+        self.reached = reach(backend)
+        self.target = self.reached.target
 
     @property
     def destination(self) -> str:
-        return self.publishing.destination
+        return self.reached.destination
 
     def run(self) -> str:
         started = time.monotonic()
@@ -81,7 +81,7 @@ class Rollback:
             done,
             restoration.changed,
             destination=self.destination,
-            storage=self.publishing.storage,
+            storage=self.reached.storage,
         )
 
     def chosen(self, index: SyncIndex) -> Release:
