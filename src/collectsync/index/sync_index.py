@@ -125,9 +125,8 @@ class SyncIndex:
         )  # and no sources: which deploy's staging they describe is unknown
 
     def knows_nothing_of(self, name: str) -> bool:
-        """Whether neither ``name``, nor any variant of it, nor the name it is a variant of
-        is recorded or in doubt: a new variant of a name is served for it, so it is written
-        only once the run names it as in doubt."""
+        """Whether neither ``name``, nor a variant of it, nor the name it is a variant of (and
+        is served for) is recorded or in doubt."""
         names = [name, *(name + suffix for suffix in VARIANT_SUFFIXES), variant_base(name)]
         return not any(n in self.files or self.in_doubt(n) for n in names if n is not None)
 
