@@ -368,8 +368,8 @@ def test_both_halves_need_a_remote_storage_and_publish_stages_nothing(
         with pytest.raises(CommandError) as refused:
             run_command("--noinput", option, str(stage))
         assert str(refused.value) == (
-            "--stage-only and --publish need collectsync and a remote staticfiles storage; "
-            "with a local one, collectstatic collects into STATIC_ROOT."
+            f"{option} needs collectsync and a remote staticfiles storage, and the staticfiles "
+            "storage is a local one: collectstatic would only collect into STATIC_ROOT."
         )
     assert project.object_keys() == set()
 
