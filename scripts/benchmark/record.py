@@ -71,7 +71,7 @@ def record(count: int, seed: int) -> tuple[SyncIndex, list[str]]:
         staged += files
         sources[name] = Source(source_md5, hashed_copy(files).name, refs)
     manifest = StagedFile("staticfiles.json", Path("staticfiles.json"), md5("manifest"), 1)
-    index = SyncIndex().updated(staged, manifest, generation=1, sources=sources)
+    index = SyncIndex().updated(staged, manifest, release_number=1, sources=sources)
     return index, [name for name in names if name.endswith(".css")]
 
 
@@ -89,7 +89,7 @@ def one_stylesheet_edited(data: bytes, stylesheet: str) -> bytes:
     sources = recorded.changed({stylesheet: Source(edited_md5, hashed_copy(staged).name, old.refs)})
     retiring = [old_hashed, *(old_hashed + suffix for suffix in VARIANT_SUFFIXES)]
     updated = index.updated(
-        staged, None, generation=2, sources=sources, retiring=retiring, fingerprint="new"
+        staged, None, release_number=2, sources=sources, retiring=retiring, fingerprint="new"
     )
     return updated.to_bytes()
 

@@ -64,8 +64,8 @@ class Entry:
     variants: tuple[str, ...] | None = None
     """For a file that was compressed: the suffixes of the variants that came out."""
     left: int | None = None
-    """The first deploy (generation) that no longer had this file; None while the latest
-    has it. Only the files a deploy adds or drops change: --prune keeps the recent ones."""
+    """The first release that no longer had this file; None while the latest has it. Only
+    the files a release adds or drops change: --prune keeps the recent ones."""
 
     @classmethod
     def of(
@@ -78,9 +78,9 @@ class Entry:
     def same_content(self, other: Entry) -> bool:
         return (self.md5, self.size, self.source_md5) == (other.md5, other.size, other.source_md5)
 
-    def last_deploy(self, generation: int) -> int:
-        """The last deploy that had this file, in a record written by deploy ``generation``."""
-        return generation if self.left is None else self.left - 1
+    def last_release(self, release_number: int) -> int:
+        """The last release that had this file, in the record of release ``release_number``."""
+        return release_number if self.left is None else self.left - 1
 
 
 @dataclass(frozen=True, slots=True)

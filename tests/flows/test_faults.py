@@ -109,7 +109,7 @@ class Releases:
         return SyncIndex.from_bytes(self.project.read(INDEX_KEY))
 
     def live(self) -> int:
-        return self.index().generation
+        return self.index().release_number
 
     def run(self, kind: str) -> str:
         """One run of ``kind`` (a flow or a next run); the version it deploys."""

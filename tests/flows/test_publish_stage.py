@@ -303,7 +303,7 @@ def test_dry_run_and_json_report(project: Project, stage: Path, tmp_path: Path) 
 
 def test_a_concurrent_publisher_is_merged_not_overwritten(project: Project, stage: Path) -> None:
     build(stage)
-    theirs = SyncIndex({"theirs.css": Entry("1" * 32, 2)}, generation=1)
+    theirs = SyncIndex({"theirs.css": Entry("1" * 32, 2)}, release_number=1)
 
     def another_publisher_writes_its_index(method: str, key: str, attempt: int) -> Action:
         if method == "PUT" and key.endswith("theme.css") and attempt == 1:
@@ -316,7 +316,7 @@ def test_a_concurrent_publisher_is_merged_not_overwritten(project: Project, stag
     assert "Another deploy updated the sync index in" in err
     written = SyncIndex.from_bytes(project.read(INDEX_KEY))
     assert {"theirs.css", "css/theme.css"} <= set(written.files)
-    assert written.generation == 2
+    assert written.release_number == 2
 
 
 @pytest.mark.parametrize(
@@ -400,8 +400,8 @@ def test_a_publish_that_fails_switches_nothing_and_a_rerun_finishes(
     index, old = (
         SyncIndex.from_bytes(data) for data in (project.read(INDEX_KEY), before[INDEX_KEY])
     )
-    assert (index.generation, index.fingerprint, index.manifest) == (
-        old.generation,
+    assert (index.release_number, index.fingerprint, index.manifest) == (
+        old.release_number,
         old.fingerprint,
         old.manifest,
     )

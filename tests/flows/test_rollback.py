@@ -425,7 +425,7 @@ def test_a_deploy_during_a_rollback_is_merged_as_two_deploys_are(
         (3, "meanwhile", None),
         (4, None, 1),
     ]
-    assert index.generation == 4
+    assert index.release_number == 4
 
 
 def test_history_as_json_lists_each_release_with_its_status(

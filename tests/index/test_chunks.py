@@ -34,7 +34,7 @@ def tree(sources: int) -> SyncIndex:
                 StagedFile(output + suffix, Path(output), f"{suffix}{md5}"[:32], 300, md5)
                 for suffix in (".br", ".gz")
             ]
-    return SyncIndex().updated(staged, None, generation=1, sources=recorded)
+    return SyncIndex().updated(staged, None, release_number=1, sources=recorded)
 
 
 def members(data: bytes) -> list[bytes]:
@@ -63,7 +63,7 @@ def test_reading_the_record_parses_only_the_chunks_looked_at() -> None:
     chunks = read.chunked.chunks
 
     assert len(chunks) == 16  # 3,000 files, 256 to a chunk, a power of two
-    assert read.generation == 1
+    assert read.release_number == 1
     assert len(read.files) == 3000
     assert read.live_count == 3000
     assert all(chunk.entries is None for chunk in chunks)
@@ -95,7 +95,7 @@ def test_a_deploy_that_changes_one_source_writes_one_chunk_again() -> None:
     after = before.updated(
         edited,
         None,
-        generation=2,
+        release_number=2,
         sources=before.sources,
         retiring=[old_hashed, old_hashed + ".br", old_hashed + ".gz"],
     )
@@ -108,7 +108,7 @@ def test_a_deploy_that_changes_one_source_writes_one_chunk_again() -> None:
     read = SyncIndex.from_bytes(written)
     assert read.files["css/site-7.css"] == Entry(md5, 901)
     assert read.files[old_hashed].left == 2
-    assert read.files[old_hashed].last_deploy(2) == 1
+    assert read.files[old_hashed].last_release(2) == 1
     assert read.files["css/site-8.css"].left is None
     assert read.live_count == 3000 - 3 + 1
 
@@ -164,11 +164,11 @@ def test_a_record_read_back_after_deploys_holds_what_each_wrote() -> None:
     sources: dict[str, Source] = {}
     index = SyncIndex()
     serial = itertools.count()
-    for generation in range(1, 13):
+    for release_number in range(1, 13):
         names = sorted(sources)
         changed = rng.sample(names, min(len(names), rng.randint(0, 5)))
         deleted = rng.sample(sorted(set(names) - set(changed)), min(len(names) // 10, 3))
-        adding = 400 if generation == 1 else rng.randint(1, 40)  # 8 chunks, then some more
+        adding = 400 if release_number == 1 else rng.randint(1, 40)  # 8 chunks, then some more
         added = [f"img/{rng.choice('abc')}/{next(serial)}.png" for _ in range(adding)]
         staged, retiring = [], []
         for name in [*changed, *deleted]:
@@ -184,14 +184,14 @@ def test_a_record_read_back_after_deploys_holds_what_each_wrote() -> None:
                 staged.append(StagedFile(output + ".gz", Path(output), md5[::-1], 3, md5))
         for name in retiring:
             if name in model and model[name].left is None:
-                model[name] = dataclasses.replace(model[name], left=generation)
+                model[name] = dataclasses.replace(model[name], left=release_number)
         for file in staged:
             recorded_md5 = None if file.source_md5 else file.md5
             model[file.name] = Entry(recorded_md5, file.size, file.source_md5, file.variants)
         sources = {name: s for name, s in sources.items() if name not in deleted} | put
         recorded = index.recorded_sources
         after: Mapping[str, Source] | None
-        if generation == 6:
+        if release_number == 6:
             after = None  # a deploy that could not watch staging records no sources
         elif recorded is None:
             after = dict(sources)
@@ -199,7 +199,7 @@ def test_a_record_read_back_after_deploys_holds_what_each_wrote() -> None:
             after = recorded.changed(put, drop=deleted)
         index = SyncIndex.from_bytes(
             index.updated(
-                staged, None, generation=generation, sources=after, retiring=retiring
+                staged, None, release_number=release_number, sources=after, retiring=retiring
             ).to_bytes()
         )
 
@@ -209,7 +209,7 @@ def test_a_record_read_back_after_deploys_holds_what_each_wrote() -> None:
         assert index.live_count == sum(entry.left is None for entry in model.values())
 
 
-def edited(before: SyncIndex, number: int, generation: int) -> SyncIndex:
+def edited(before: SyncIndex, number: int, release_number: int) -> SyncIndex:
     """``before`` after a deploy that changed stylesheet ``number`` (see tree())."""
     name, md5 = f"css/site-{number}.css", f"f{number:031x}"
     hashed = f"css/site-{number}.{md5[:12]}.css"
@@ -219,7 +219,7 @@ def edited(before: SyncIndex, number: int, generation: int) -> SyncIndex:
     return before.updated(
         [StagedFile(name, Path(name), md5, 901), StagedFile(hashed, Path(name), md5, 901)],
         None,
-        generation=generation,
+        release_number=release_number,
         sources=before.recorded_sources.changed({name: Source(md5, hashed)}),
         retiring=[old, old + ".br", old + ".gz"],
     )

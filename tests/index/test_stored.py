@@ -22,14 +22,14 @@ from tests.support.staged import staged as staged_file
 def test_a_partial_record_counts_only_while_its_generation_is_current() -> None:
     remote = RecordingRemote()
     target = Target(remote, "index.json")
-    index = SyncIndex(generation=2)
+    index = SyncIndex(release_number=2)
     assert with_partial_index(target, index) == index
 
-    partial = SyncIndex(generation=2).updated([staged_file("a.css")], None)
+    partial = SyncIndex(release_number=2).updated([staged_file("a.css")], None)
     remote.objects["index.json.partial"] = partial.to_bytes()
     assert set(with_partial_index(target, index).files) == {"a.css"}
 
-    assert with_partial_index(target, SyncIndex(generation=3)) == SyncIndex(generation=3)
+    assert with_partial_index(target, SyncIndex(release_number=3)) == SyncIndex(release_number=3)
     remote.objects["index.json.partial"] = b"garbage"
     assert with_partial_index(target, index) == index
 
@@ -93,7 +93,7 @@ def test_a_deploy_that_lost_a_race_merges_what_both_can_vouch_for(tmp_path: Path
             "shared.css": Entry("0" * 32, 1),  # they uploaded other bytes under this name
             "theirs.css": Entry("1" * 32, 2),
         },
-        generation=5,
+        release_number=5,
     )
 
     def another_deploy_finishes_first(remote: RecordingRemote) -> None:
@@ -117,7 +117,7 @@ def test_a_deploy_that_lost_a_race_merges_what_both_can_vouch_for(tmp_path: Path
     assert written.files["mine.css"].md5 == mine["mine.css"].md5
     assert written.manifest is None
     assert written.fingerprint is None
-    assert written.generation == 6
+    assert written.release_number == 6
     assert SyncIndex.from_bytes(remote.objects["index.json"]) == written
     assert warnings == [
         "Another deploy updated the sync index in memory://test while this one ran; the two "
@@ -132,7 +132,7 @@ def test_an_index_that_keeps_changing_is_an_error(tmp_path: Path) -> None:
     bumps = iter(range(100))
 
     def yet_another_deploy(remote: RecordingRemote) -> None:
-        remote.objects["index.json"] = SyncIndex(generation=next(bumps)).to_bytes()
+        remote.objects["index.json"] = SyncIndex(release_number=next(bumps)).to_bytes()
 
     remote.before_conditional_write = yet_another_deploy
 

@@ -94,7 +94,7 @@ def test_variants_recorded_earlier_survive_a_run_that_did_not_compress() -> None
 def test_merging_keeps_what_both_agree_on() -> None:
     mine = SyncIndex().updated([staged("a.css"), staged("both.css"), staged("clash.css")], None)
     mine = mine.updated([], staged("staticfiles.json", "9" * 32), compressor="z")
-    theirs = SyncIndex(generation=4).updated(
+    theirs = SyncIndex(release_number=4).updated(
         [staged("b.css"), staged("both.css"), staged("clash.css", md5="e" * 32)],
         staged("staticfiles.json", "9" * 32),
         compressor="z",
@@ -105,8 +105,8 @@ def test_merging_keeps_what_both_agree_on() -> None:
     assert set(merged.files) == {"a.css", "b.css", "both.css"}
     assert merged.manifest_name == "staticfiles.json"
     assert merged.compressor == "z"
-    assert merged.generation == 5
-    assert {entry.last_deploy(merged.generation) for entry in merged.files.values()} == {5}
+    assert merged.release_number == 5
+    assert {entry.last_release(merged.release_number) for entry in merged.files.values()} == {5}
     other_manifest = theirs.updated([], staged("staticfiles.json", "8" * 32), compressor="y")
     assert mine.merged_with(other_manifest).manifest is None
     assert mine.merged_with(other_manifest).compressor is None
@@ -140,11 +140,11 @@ def test_a_variant_recorded_by_its_source_is_checked_against_a_listing_by_size()
 def test_variants_kept_for_the_same_bytes_stay_in_a_deploy_staged_whole() -> None:
     css = StagedFile("a.css", Path("/a.css"), "1" * 32, 10, variants=(".gz",))
     gz = StagedFile("a.css.gz", Path("/a.css.gz"), "2" * 32, 5, source_md5="1" * 32)
-    index = SyncIndex().updated([css, gz], None, generation=1)
+    index = SyncIndex().updated([css, gz], None, release_number=1)
     # Staged whole again, the remote's variants kept instead of compressing the same bytes.
     again = dataclasses.replace(css, variants=None)
 
-    after = index.updated([again], None, generation=2, retiring=None)
+    after = index.updated([again], None, release_number=2, retiring=None)
 
     # Still the live deploy's, so --prune keeps them.
     assert after.files["a.css.gz"].left is None

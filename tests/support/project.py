@@ -192,14 +192,14 @@ def earlier_release_record(index: SyncIndex) -> bytes:
         else {"name": index.manifest_name, "md5": index.manifest.md5, "size": index.manifest.size},
         "fingerprint": index.fingerprint,
         "compressor": index.compressor,
-        "generation": index.generation,
+        "generation": index.release_number,
         "settings": index.settings,
         "code": index.code,
         "sources": None
         if index.sources is None
         else {name: [s.md5, s.hashed, list(s.refs)] for name, s in sorted(sources.items())},
         "files": {
-            name: [e.md5, e.size, e.source_md5, e.variants, e.last_deploy(index.generation)]
+            name: [e.md5, e.size, e.source_md5, e.variants, e.last_release(index.release_number)]
             for name, e in index.files.items()
         },
     }

@@ -66,12 +66,12 @@ def test_a_failed_upload_writes_neither_manifest_nor_index(tmp_path: Path) -> No
     assert "index.json" not in remote.objects
     partial = SyncIndex.from_bytes(remote.objects["index.json.partial"])
     assert sorted(partial.files) == ["a.css", "c.css"]
-    assert partial.generation == 0
+    assert partial.release_number == 0
 
 
 def test_new_files_go_before_changed_ones(tmp_path: Path) -> None:
     staged = staged_set(tmp_path, ["changed.css", "new.css"])
-    index = SyncIndex(generation=3).updated(
+    index = SyncIndex(release_number=3).updated(
         [dataclasses.replace(staged.files[0], md5="0" * 32)], None
     )
     remote = RecordingRemote(failing={"new.css"})
@@ -87,14 +87,14 @@ def test_new_files_go_before_changed_ones(tmp_path: Path) -> None:
 
 def test_each_successful_write_is_a_new_generation(tmp_path: Path) -> None:
     remote = RecordingRemote()
-    plan = make_plan(staged_set(tmp_path, ["a.css"]), SyncIndex(generation=7), force=False)
+    plan = make_plan(staged_set(tmp_path, ["a.css"]), SyncIndex(release_number=7), force=False)
 
     written = deploy(
-        plan, SyncIndex(generation=7), Target(remote, "index.json", remote, "staticfiles.json")
+        plan, SyncIndex(release_number=7), Target(remote, "index.json", remote, "staticfiles.json")
     )
 
-    assert written.generation == 8
-    assert SyncIndex.from_bytes(remote.objects["index.json"]).generation == 8
+    assert written.release_number == 8
+    assert SyncIndex.from_bytes(remote.objects["index.json"]).release_number == 8
 
 
 def test_nothing_to_upload_writes_nothing(tmp_path: Path) -> None:
@@ -129,7 +129,7 @@ def test_stale_variants_are_deleted_after_new_files_and_before_changed_ones(
     staged = staged_set(tmp_path, ["big.css", "new.css"])
     old = dataclasses.replace(staged.files[0], md5="0" * 32, variants=(".gz",))
     old_gz = dataclasses.replace(staged_file("big.css.gz"), source_md5="0" * 32)
-    index = SyncIndex(generation=1, releases=(RELEASE_1,)).updated([old, old_gz], None)
+    index = SyncIndex(release_number=1, releases=(RELEASE_1,)).updated([old, old_gz], None)
     remote = RecordingRemote()
     remote.objects.update({"big.css": b"old bytes", "big.css.gz": b"old bytes, compressed"})
     written = deploy(
@@ -160,7 +160,7 @@ def test_a_failure_after_deleting_stale_variants_records_that_they_are_gone(
     staged = staged_set(tmp_path, ["big.css"])
     old = dataclasses.replace(staged.files[0], md5="0" * 32, variants=(".gz",))
     old_gz = dataclasses.replace(staged_file("big.css.gz"), source_md5="0" * 32)
-    index = SyncIndex(generation=1, releases=(RELEASE_1,)).updated([old, old_gz], None)
+    index = SyncIndex(release_number=1, releases=(RELEASE_1,)).updated([old, old_gz], None)
     remote = RecordingRemote(failing={"big.css"})
     remote.objects.update({"big.css": b"old bytes", "big.css.gz": b"old bytes, compressed"})
 

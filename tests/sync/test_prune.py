@@ -28,14 +28,14 @@ if TYPE_CHECKING:
     from pytest_django.fixtures import Settings as SettingsWrapper
 
 
-def entry(last_deploy: int, generation: int = 5) -> Entry:
-    return Entry("0" * 32, 1, left=None if last_deploy == generation else last_deploy + 1)
+def entry(last_deploy: int, release_number: int = 5) -> Entry:
+    return Entry("0" * 32, 1, left=None if last_deploy == release_number else last_deploy + 1)
 
 
 def test_pruning_keeps_the_last_deploys_and_the_protected_names() -> None:
     index = SyncIndex(
         {"now.css": entry(5), "before.css": entry(4), "old.css": entry(3), "gone.css": entry(5)},
-        generation=5,
+        release_number=5,
     )
     remote = {"now.css", "before.css", "old.css", "unknown.css", "index.json", "manifest.json"}
 
@@ -55,8 +55,8 @@ def test_pruning_keeps_the_last_deploys_and_the_protected_names() -> None:
 
 
 def test_a_record_rebuilt_from_a_listing_counts_as_the_deploy_before_the_first() -> None:
-    rebuilt = SyncIndex({"stock.css": entry(0, generation=0)})
-    first = rebuilt.updated([], None, generation=1, retiring=None)  # a full stage
+    rebuilt = SyncIndex({"stock.css": entry(0, release_number=0)})
+    first = rebuilt.updated([], None, release_number=1, retiring=None)  # a full stage
 
     assert plan_pruning(first, {"stock.css"}, keep_releases=2, protected=set()).stale == []
     assert plan_pruning(first, {"stock.css"}, keep_releases=1, protected=set()).stale == [

@@ -18,8 +18,8 @@ INDEX = ".collectsync-index.json"
 OLD, NEW = hashlib.md5(b"old").hexdigest(), hashlib.md5(b"new").hexdigest()
 
 
-def index(files: dict[str, Entry], generation: int = 2) -> SyncIndex:
-    return SyncIndex(files=files, generation=generation)
+def index(files: dict[str, Entry], release_number: int = 2) -> SyncIndex:
+    return SyncIndex(files=files, release_number=release_number)
 
 
 def test_the_hashed_twin_is_named_as_django_names_it() -> None:
@@ -88,7 +88,7 @@ def test_without_the_archive_or_the_twin_the_bytes_are_missing() -> None:
     assert plan_restore(live, then, INDEX, 3).missing == ["js/app.js"]
 
 
-def scripts(count: int, edited: dict[int, str], generation: int) -> SyncIndex:
+def scripts(count: int, edited: dict[int, str], release_number: int) -> SyncIndex:
     """A record of ``count`` scripts, each with its hashed twin, read back from its bytes;
     script n's bytes are ``edited[n]`` if given, else its first release's; the twins of
     earlier bytes stay (retiring), and the unhashed bytes overwritten are archived."""
@@ -101,9 +101,9 @@ def scripts(count: int, edited: dict[int, str], generation: int) -> SyncIndex:
         files[name] = Entry(md5, 40)
         files[f"js/app-{number}.{md5[:12]}.js"] = Entry(md5, 40)
         if md5 != first:
-            files[f"js/app-{number}.{first[:12]}.js"] = Entry(first, 40, left=generation)
+            files[f"js/app-{number}.{first[:12]}.js"] = Entry(first, 40, left=release_number)
             files[archived_name(INDEX, name, Entry(first, 40))] = Entry(first, 40, left=2)
-    record = SyncIndex(files=files, sources=sources, generation=generation)
+    record = SyncIndex(files=files, sources=sources, release_number=release_number)
     return SyncIndex.from_bytes(record.to_bytes())
 
 
@@ -139,7 +139,7 @@ def test_a_rollback_restores_a_file_whose_entry_differs_only_by_its_source() -> 
     live = SyncIndex(
         files={**others, "robots.txt": Entry(new, 25), archived: Entry(old, 25, left=2)},
         sources={"robots.txt": Source(new, None)},
-        generation=2,
+        release_number=2,
     )
     then, live = (SyncIndex.from_bytes(index.to_bytes()) for index in (then, live))
     robots = chunk_of("robots.txt", len(live.chunked.chunks))
@@ -158,8 +158,8 @@ def test_under_another_compressor_a_variant_alike_in_both_records_is_restored() 
         twin: Entry(md5, 6, variants=(".gz",)),
         twin + ".gz": Entry(None, 26, md5),
     }
-    then = SyncIndex(files=files, compressor="gzip 1", generation=1)
-    live = SyncIndex(files=files, compressor="gzip 2", generation=2)
+    then = SyncIndex(files=files, compressor="gzip 1", release_number=1)
+    live = SyncIndex(files=files, compressor="gzip 2", release_number=2)
     then, live = (SyncIndex.from_bytes(index.to_bytes()) for index in (then, live))
 
     restoration = plan_restore(live, then, INDEX, 3)

@@ -138,7 +138,7 @@ def as_index(record: BuildRecord) -> SyncIndex:
         None if manifest is None else Entry(manifest.md5, manifest.size),
         fingerprint=made.fingerprint,
         compressor=made.compressor,
-        generation=1,
+        release_number=1,
         settings=made.settings,
         sources=made.sources,
         code=made.code,

@@ -136,7 +136,7 @@ class Publishing:
             live = index.updated(
                 plan.staged_content,
                 plan.manifest,
-                generation=index.generation + 1,
+                release_number=index.release_number + 1,
                 retiring=plan.retiring,
             )
             return Published(plan, live, since, [])

@@ -54,7 +54,7 @@ class Rollback:
             then = self.archived(record.index, release)
         index = amended.result()
         record = dataclasses.replace(record, index=index)
-        number = index.generation + 1
+        number = index.release_number + 1
         restoration = plan_restore(index, then, self.target.index_name, number)
         if restoration.missing:
             raise self.pruned(release, restoration.missing[0])

@@ -55,7 +55,7 @@ COMMIT_VARIABLES = (
 @dataclass(frozen=True)
 class Release:
     number: int
-    """The index's generation once this release was live."""
+    """Its number: the index's release number once it was live."""
     time: str
     """When it went live: ISO 8601, UTC, to the second."""
     version: str

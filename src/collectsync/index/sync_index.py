@@ -26,8 +26,8 @@ class SyncIndex:
     """The input fingerprint of the deploy that wrote this index (see stage/fingerprint.py)."""
     compressor: str | None = None
     """What made the compressed variants (see staging.compressor_identity)."""
-    generation: int = 0
-    """How many successful deploys wrote this index; a partial record names the one it follows."""
+    release_number: int = 0
+    """The release this index describes (runs that changed the remote, rollbacks included)."""
     settings: str | None = None
     """The fingerprint of the settings and code alone (see stage/fingerprint.py)."""
     sources: Mapping[str, Source] | None = None
@@ -36,7 +36,7 @@ class SyncIndex:
     code: dict[str, tuple[str, str]] | None = None
     """The code that shaped the output, part by part: (label, digest) (see code_identity.py)."""
     releases: tuple[Release, ...] = ()
-    """The last releases, oldest first; the newest is live if its number is the generation
+    """The last releases, oldest first; the newest is live if its number is the release_number
     (see releases.py)."""
     doubt: Doubt | None = None  # what a run that has not ended may have overwritten (doubt.py)
     amended: bool = field(default=False, compare=False)
@@ -91,13 +91,13 @@ class SyncIndex:
         left out and the next deploy uploads it again. The same goes for the manifest.
         The result is one deploy newer than theirs, and both deploys' files belong to it.
         """
-        generation = theirs.generation + 1
+        release_number = theirs.release_number + 1
 
         def renumbered(entry: Entry, index: SyncIndex) -> Entry:
             # A file either deploy has belongs to the merged one; the others keep their
             # last deploy.
-            last = entry.last_deploy(index.generation)
-            left = None if last >= min(self.generation, theirs.generation) else last + 1
+            last = entry.last_release(index.release_number)
+            left = None if last >= min(self.release_number, theirs.release_number) else last + 1
             return dataclasses.replace(entry, left=left)
 
         files = {name: renumbered(entry, theirs) for name, entry in theirs.files.items()}
@@ -108,7 +108,7 @@ class SyncIndex:
             elif not files[name].same_content(mine):
                 del files[name]
             else:
-                files[name] = max(mine, files[name], key=lambda e: e.last_deploy(generation))
+                files[name] = max(mine, files[name], key=lambda e: e.last_release(release_number))
         same_manifest = (self.manifest_name, self.manifest) == (
             theirs.manifest_name,
             theirs.manifest,
@@ -119,8 +119,8 @@ class SyncIndex:
             self.manifest if same_manifest else None,
             fingerprint=None,
             compressor=self.compressor if self.compressor == theirs.compressor else None,
-            generation=generation,
-            releases=merged(theirs.releases, self.releases, generation),
+            release_number=release_number,
+            releases=merged(theirs.releases, self.releases, release_number),
             doubt=theirs.doubt,  # a run that began overwriting meanwhile may not have ended
         )  # and no sources: which deploy's staging they describe is unknown
 
@@ -174,7 +174,7 @@ class SyncIndex:
         *,
         fingerprint: str | None = None,
         compressor: str | None = None,
-        generation: int | None = None,
+        release_number: int | None = None,
         settings: str | None = None,
         sources: Mapping[str, Source] | None = None,
         code: dict[str, tuple[str, str]] | None = None,
@@ -182,13 +182,13 @@ class SyncIndex:
         finished: bool = True,
     ) -> SyncIndex:
         """This index after ``remote`` (and ``manifest``, if given) were made remote by the
-        deploy numbered ``generation`` (by default this index's own).
+        deploy numbered ``release_number`` (by default this index's own).
 
         ``retiring`` names the files of the last deploy that this one no longer has (None:
         all but ``remote``); the others stay, untouched. The files of an unfinished deploy
         (a failed one's partial record) belong to it only if the last one had them too.
         """
-        generation = self.generation if generation is None else generation
+        release_number = self.release_number if release_number is None else release_number
         files = self.files
         put: dict[str, Entry] = {}
         carried: set[str] = set()
@@ -197,7 +197,7 @@ class SyncIndex:
             if finished:
                 return None
             old = files.get(name)
-            return None if old is not None and old.left is None else generation + 1
+            return None if old is not None and old.left is None else release_number + 1
 
         for staged in remote:
             variants = staged.variants
@@ -215,7 +215,7 @@ class SyncIndex:
         for name in retiring:
             entry = files.get(name)
             if entry is not None and entry.left is None and name not in put and name not in carried:
-                put[name] = dataclasses.replace(entry, left=generation)
+                put[name] = dataclasses.replace(entry, left=release_number)
         written = (self.manifest_name, self.manifest)
         if manifest is not None:
             written = (manifest.name, Entry(manifest.md5, manifest.size))
@@ -225,7 +225,7 @@ class SyncIndex:
             *written,
             fingerprint,
             compressor,
-            generation,
+            release_number,
             settings,
             sources,
             code,
@@ -236,7 +236,7 @@ class SyncIndex:
     def live_release(self) -> Release | None:
         """The release this index describes, if it was recorded."""
         last = self.releases[-1] if self.releases else None
-        return last if last is not None and last.number == self.generation else None
+        return last if last is not None and last.number == self.release_number else None
 
     def without(self, names: Iterable[str]) -> SyncIndex:
         return dataclasses.replace(self, files=self.chunked.changed({}, drop=names))

@@ -36,7 +36,7 @@ def with_partial_index(target: Target, index: SyncIndex) -> SyncIndex:
         partial = SyncIndex.from_bytes(data)
     except CorruptIndex:
         return index  # it only ever saves work done; without it that work is simply redone
-    if partial.generation != index.generation:
+    if partial.release_number != index.release_number:
         return index  # written before the last successful deploy, so out of date
     files: Mapping[str, Entry] = partial.chunked
     if index.doubt is not None and not same_attempt(partial.doubt, index.doubt):

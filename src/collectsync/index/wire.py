@@ -1,6 +1,6 @@
 """The sync index on the wire: gzip members of JSON, one after the other (``zcat`` shows them).
 
-First the head (fingerprints, generation, manifest, and the length of every other member),
+First the head (fingerprints, release number, manifest, and the length of every other member),
 then the sources (see recorded_sources.py), then the files in chunks (see chunks.py). A
 deploy that changes nothing reads the head alone; one that changes a few files reads the
 sources and the chunks of those files, and writes again only what changed. About 1.5 MB
@@ -35,7 +35,7 @@ def encode(
     manifest: Entry | None,
     fingerprint: str | None,
     compressor: str | None,
-    generation: int,
+    release_number: int,
     settings: str | None,
     sources: Mapping[str, Source] | None,
     code: Mapping[str, tuple[str, str]] | None,
@@ -53,7 +53,7 @@ def encode(
         else {"name": manifest_name, "md5": manifest.md5, "size": manifest.size},
         "fingerprint": fingerprint,
         "compressor": compressor,
-        "generation": generation,
+        "generation": release_number,  # the key of the first records, kept so all can read it
         "settings": settings,
         "code": None if code is None else {name: list(part) for name, part in code.items()},
         "releases": [release.to_json() for release in releases],
@@ -85,7 +85,7 @@ def decode(data: bytes) -> dict[str, Any]:
             raise CorruptIndex(f"it is not a version {VERSION} collectsync index")
         fields = scalars(head)
         if head["version"] == 2:
-            return {**fields, **legacy_contents(head, fields["generation"])}
+            return {**fields, **legacy_contents(head, fields["release_number"])}
         sources_lengths = [] if head["sources"] is None else [int(n) for n in head["sources"]]
         lengths = [int(row[0]) for row in head["chunks"]]
         if sum(lengths) + sum(sources_lengths) != len(rest) or not lengths:
@@ -135,7 +135,7 @@ def scalars(head: dict[str, Any]) -> dict[str, Any]:
         else Entry(str(manifest["md5"]), int(manifest["size"])),
         "fingerprint": texts[0],
         "compressor": texts[1],
-        "generation": int(head["generation"]),
+        "release_number": int(head["generation"]),
         "settings": texts[2],
         "code": code,
         # absent from records before 0.3
@@ -144,7 +144,7 @@ def scalars(head: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def legacy_contents(document: dict[str, Any], generation: int) -> dict[str, Any]:
+def legacy_contents(document: dict[str, Any], release_number: int) -> dict[str, Any]:
     """The files and sources of a version 2 record (collectsync 0.2), which kept each file's
     last deploy instead of the first without it, and left out a source's md5 when its file
     had it."""
@@ -152,7 +152,7 @@ def legacy_contents(document: dict[str, Any], generation: int) -> dict[str, Any]
     for name, (md5, size, source_md5, variants, deployed) in document["files"].items():
         if md5 is None and source_md5 is None:
             raise TypeError(f"bad entry for {name!r}")
-        left = None if int(deployed) == generation else int(deployed) + 1
+        left = None if int(deployed) == release_number else int(deployed) + 1
         variants = None if variants is None else tuple(variants)
         files[str(name)] = Entry(md5, int(size), source_md5, variants, left)
     sources = document.get("sources")

@@ -138,7 +138,7 @@ def unvouched(index: SyncIndex, inputs: Wanted, compressor: str | None) -> str |
             "to stage incrementally"
         )
     if index.sources is None:
-        if index.generation == 0:
+        if index.release_number == 0:
             return "there is no usable sync index, only a listing of what the remote holds"
         if index.fingerprint is None:
             return "the sync index was merged with a concurrent deploy's"

@@ -66,7 +66,7 @@ def apply_plan(
 ) -> Applied:
     """Upload what the plan says; the manifest only once all content is remote."""
     index = record.index
-    number = index.generation + 1
+    number = index.release_number + 1
     uploaded: list[StagedFile] = []
 
     def note(staged: StagedFile) -> None:
@@ -121,13 +121,13 @@ def apply_plan(
         target.manifest.write(plan.manifest)
         on_uploaded(plan.manifest)
 
-    def updated(generation: int) -> SyncIndex:
+    def updated(release_number: int) -> SyncIndex:
         return index.without(deleted).updated(
             plan.staged_content,
             plan.manifest,
             fingerprint=made.fingerprint,
             compressor=made.compressor,
-            generation=generation,
+            release_number=release_number,
             settings=made.settings,
             code=made.code,
             sources=made.sources,
@@ -136,12 +136,12 @@ def apply_plan(
 
     # A run that changes nothing about the record (e.g. --verify finding all in place) is not
     # a new deploy: counting it would make --prune drop the files of a release still running.
-    if not plan.uploads and updated(index.generation) == index:
+    if not plan.uploads and updated(index.release_number) == index:
         return Applied(index, [])
-    if not plan.uploads and not deleted and updated(index.generation) == described(index, made):
+    if not plan.uploads and not deleted and updated(index.release_number) == described(index, made):
         # The same files from other inputs (a new setting, say): the record learns of them,
         # but nothing served changed, so it is no new release.
-        return Applied(write_index(target, updated(index.generation), warn, meanwhile), [])
+        return Applied(write_index(target, updated(index.release_number), warn, meanwhile), [])
     if archived is None:
         archived = archive_index(target, index, record.read_as)
     new = updated(number)

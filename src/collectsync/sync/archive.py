@@ -88,8 +88,8 @@ def archive_index(target: Target, index: SyncIndex, read_as: Entry | None) -> di
     only if it is still the version read (``read_as``); the entry to record, if copied."""
     if read_as is None or index.live_release is None:
         return {}  # nothing read, or an index from before releases were recorded
-    name = archived_index_name(target.index_name, index.generation)
+    name = archived_index_name(target.index_name, index.release_number)
     with contextlib.suppress(ConcurrentUpdate):  # another deploy's write will be merged
         target.content.copy(target.index_name, name, if_source_unchanged=True)
-        return {name: dataclasses.replace(read_as, left=index.generation + 1)}
+        return {name: dataclasses.replace(read_as, left=index.release_number + 1)}
     return {}

@@ -24,21 +24,22 @@ def plan_pruning(
 ) -> Pruning:
     """What to delete so that only the last ``keep_releases`` deploys' files remain.
 
-    ``index`` describes the live deploy (its generation is the newest). A remote object the
+    ``index`` describes the live deploy (its release_number is the newest). A remote object the
     record does not know belongs to no recorded deploy, so it is stale too; ``protected``
     names (the record itself, the manifest) never are.
     """
-    oldest_kept = index.generation - keep_releases + 1
+    oldest_kept = index.release_number - keep_releases + 1
     present = set(remote_names)
     stale = sorted(
         name
         for name in present - protected
-        if name not in index.files or index.files[name].last_deploy(index.generation) < oldest_kept
+        if name not in index.files
+        or index.files[name].last_release(index.release_number) < oldest_kept
     )
     forgotten = [
         name
         for name, entry in index.files.items()
-        if entry.last_deploy(index.generation) < oldest_kept or name not in present
+        if entry.last_release(index.release_number) < oldest_kept or name not in present
     ]
     return Pruning(stale, index.without([*stale, *forgotten]))
 

@@ -207,7 +207,7 @@ def apply_restoration(
         after = index.without(deleted)
         write_partial(target, dataclasses.replace(after, files=after.chunked.changed(restored)))
         raise
-    number = index.generation + 1
+    number = index.release_number + 1
     done = stamp.release(
         number,
         then.manifest,
@@ -223,7 +223,7 @@ def apply_restoration(
         then,
         files=files,
         compressor=then.compressor if same else None,
-        generation=number,
+        release_number=number,
         releases=appended(index.releases, done),
         doubt=None,
     )

@@ -142,7 +142,7 @@ def test_verify_reuploads_what_was_altered_behind_its_back(
 def test_a_concurrent_deploy_is_merged_not_overwritten(
     container: Emulated, settings: SettingsWrapper
 ) -> None:
-    theirs = SyncIndex({"theirs.css": Entry("1" * 32, 2)}, generation=1)
+    theirs = SyncIndex({"theirs.css": Entry("1" * 32, 2)}, release_number=1)
     puts = itertools.count(1)
 
     def another_deploy_writes_its_index(method: str, key: str, attempt: int) -> Action:
@@ -156,7 +156,7 @@ def test_a_concurrent_deploy_is_merged_not_overwritten(
     assert "Another deploy updated the sync index in" in err
     written = SyncIndex.from_bytes(container.read(INDEX_KEY))
     assert {"theirs.css", "css/theme.css"} <= set(written.files)
-    assert written.generation == 2
+    assert written.release_number == 2
 
 
 def test_throttling_is_retried(

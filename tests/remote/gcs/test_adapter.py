@@ -158,7 +158,7 @@ def test_verify_reuploads_what_was_altered_behind_its_back(
 def test_a_concurrent_deploy_is_merged_not_overwritten(
     bucket: Emulated, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    theirs = SyncIndex({"theirs.css": Entry("1" * 32, 2)}, generation=1)
+    theirs = SyncIndex({"theirs.css": Entry("1" * 32, 2)}, release_number=1)
     uploads = itertools.count(1)
 
     def another_deploy_writes_its_index(method: str, key: str, attempt: int) -> Action:
@@ -173,7 +173,7 @@ def test_a_concurrent_deploy_is_merged_not_overwritten(
     assert ("POST", INDEX_KEY) in proxy.refused
     written = SyncIndex.from_bytes(bucket.read(INDEX_KEY))
     assert {"theirs.css", "css/theme.css"} <= set(written.files)
-    assert written.generation == 2
+    assert written.release_number == 2
 
 
 def test_throttling_and_server_errors_are_retried(

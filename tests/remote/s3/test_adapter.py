@@ -132,7 +132,7 @@ def test_missing_credentials_are_one_sentence(
 
 
 def test_a_concurrent_deploy_is_merged_not_overwritten(project: Project) -> None:
-    theirs = SyncIndex({"theirs.css": Entry("1" * 32, 2)}, generation=1)
+    theirs = SyncIndex({"theirs.css": Entry("1" * 32, 2)}, release_number=1)
 
     def another_deploy_writes_its_index(method: str, key: str, attempt: int) -> Action:
         if method == "PUT" and key.endswith("theme.css") and attempt == 1:
@@ -147,7 +147,7 @@ def test_a_concurrent_deploy_is_merged_not_overwritten(project: Project) -> None
     written = SyncIndex.from_bytes(project.read(INDEX_KEY))
     assert "theirs.css" in written.files
     assert "css/theme.css" in written.files
-    assert written.generation == 2
+    assert written.release_number == 2
 
 
 def test_a_stalled_request_times_out_and_is_retried(project: Project) -> None:
