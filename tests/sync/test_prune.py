@@ -198,3 +198,26 @@ def test_the_prompt_warns_that_older_files_will_be_deleted(
 
     assert "the files of older deploys will be DELETED" in prompts[0]
     assert MANIFEST_KEY in project.object_keys()
+
+
+def test_a_dry_run_of_prune_lists_exactly_what_the_run_deletes(project: Project) -> None:
+    # Two rollbacks first, so that the archive already holds the manifest the deploy
+    # overwrites: the deploy keeps that copy longer instead of copying it again.
+    for version in (1, 2):
+        release(project, version)
+        (project.source / "robots.txt").write_text(f"Disallow: /{version}/\n" * 40 * version)
+        run_command("--noinput")
+    run_command("--noinput", "--rollback")
+    run_command("--noinput", "--rollback", "2")
+    (project.source / "css/theme.css").write_text("/* release 3 */\n" + CSS_RULES)
+    (project.source / "robots.txt").write_text("User-agent: *\nDisallow: /3/\n")
+
+    dry, _ = run_command("--noinput", "--prune", "--dry-run")
+    real, _ = run_command("--noinput", "--prune", "-v", "2")
+
+    announced = {
+        line.split("'")[1] for line in dry.splitlines() if line.startswith("Pretending to delete")
+    }
+    deleted = {line.split("'")[1] for line in real.splitlines() if line.startswith("Deleted '")}
+    assert announced == deleted
+    assert any(name.endswith("/staticfiles.json") for name in deleted)

@@ -23,7 +23,7 @@ from collectsync.index.unfinished import save_partial_index, with_partial_index
 from collectsync.options import Console, Request
 from collectsync.progress import Bar
 from collectsync.report import Outcome, plan_lines, summary, write_json_report
-from collectsync.sync.apply import UploadFailed, apply_plan
+from collectsync.sync.apply import UploadFailed, apply_plan, would_write
 from collectsync.sync.background import BackgroundUploads, background_uploads
 from collectsync.sync.plan import Plan, make_plan
 from collectsync.sync.prune import prune
@@ -128,18 +128,11 @@ class Publishing:
     def apply(self, plan: Plan, record: RemoteIndex, made: Provenance) -> Published:
         """Upload the plan, switch the manifest and write the index; in a dry run, say what
         that would do."""
-        index = record.index
         since = time.monotonic()
         if self.request.dry_run:
             for line in plan_lines(plan):
                 self.console.log(line, level=1)
-            live = index.updated(
-                plan.staged_content,
-                plan.manifest,
-                release_number=index.release_number + 1,
-                retiring=plan.retiring,
-            )
-            return Published(plan, live, since, [])
+            return Published(plan, would_write(plan, record, self.target, made), since, [])
         with self.console.progress.bar("Uploading", total=len(plan.uploads)) as bar:
             for staged in plan.early:
                 self.uploaded(bar, staged)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from collectsync.errors import ConnectionLost, DeployError, RemoteError
 from collectsync.files import Entry, Provenance, StagedFile
-from collectsync.index.releases import Release, Stamp, appended
+from collectsync.index.releases import Release, Stamp, appended, archived_index_name
 from collectsync.index.stored import RemoteIndex, Target, write_index
 from collectsync.index.sync_index import SyncIndex
 from collectsync.index.unfinished import begin_overwriting, save_partial_index
@@ -181,6 +181,21 @@ def overwritten(
     ):
         current[manifest.name] = old
     return current
+
+
+def would_write(plan: Plan, record: RemoteIndex, target: Target, made: Provenance) -> SyncIndex:
+    """The index apply_plan() would write (less the files' own md5s, which it learns as it
+    uploads): what a dry run's --prune plans against, archive entries included."""
+    index = record.index
+    number = index.release_number + 1
+    current = overwritten(plan, index, target, made.compressor) if index.live_release else {}
+    files = index.chunked.changed(plan_archiving(index, current, target.index_name, number).entries)
+    if index.live_release is not None and record.read_as is not None:
+        archived = archived_index_name(target.index_name, index.release_number)
+        files = files.changed({archived: dataclasses.replace(record.read_as, left=number)})
+    return dataclasses.replace(index, files=files).updated(
+        plan.staged_content, plan.manifest, release_number=number, retiring=plan.retiring
+    )
 
 
 def in_doubt(plan: Plan) -> list[str]:
