@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,15 +16,6 @@ def lost_interrupt(signum: int) -> None:
     """A signal whose KeyboardInterrupt is swallowed, as it is inside a finalizer."""
     with contextlib.suppress(KeyboardInterrupt):
         signal.raise_signal(signum)  # the handler runs before this returns
-
-
-@pytest.fixture
-def ctrl_c() -> Iterator[None]:
-    """Ctrl-C as in a terminal, whatever this test process was started with (a job started
-    in the background ignores it)."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.mark.usefixtures("ctrl_c")

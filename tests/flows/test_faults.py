@@ -39,6 +39,7 @@ from tests.support.project import (
     Project,
     run_command,
     stock_whitenoise_tree,
+    version_2,
     write_static_tree,
 )
 from tests.support.proxy import settle, through_proxy
@@ -64,12 +65,7 @@ def write_versions(root: Path) -> dict[str, Path]:
     )
     v2 = root / "v2"
     shutil.copytree(v1, v2)
-    (v2 / "css/theme.css").write_text("/* theme, v2 */\n" + CSS_RULES)
-    (v2 / "js/app.js").write_text("var v = 2;\n")
-    (v2 / "img/logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"v2" * 300)
-    (v2 / "robots.txt").write_text("User-agent: *\n" + "Disallow: /v2/\n" * 100)
-    (v2 / "img/icon.svg").unlink()
-    (v2 / "js/new.js").write_text("export const added = true;\n" * 20)
+    version_2(v2)
     (v2 / "css/print.css").write_text("/* v2 */\n" + (v1 / "css/print.css").read_text())
     v3 = root / "v3"
     shutil.copytree(v2, v3)

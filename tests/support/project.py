@@ -65,6 +65,19 @@ def write_static_tree(root: Path) -> Path:
     return root
 
 
+def version_2(source: Path) -> None:
+    """A CSS edit, a JS edit, an edit of an image a stylesheet references, an unhashed-only
+    file changed, a file removed and one added. The JS file loses its variants (too small to
+    compress now) and robots.txt gains some, so that a rollback must bring back the one's and
+    delete the other's."""
+    (source / "css/theme.css").write_text("/* theme, v2 */\n" + CSS_RULES)
+    (source / "js/app.js").write_text("var v = 2;\n")
+    (source / "img/logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"v2" * 300)
+    (source / "robots.txt").write_text("User-agent: *\n" + "Disallow: /v2/\n" * 100)
+    (source / "img/icon.svg").unlink()
+    (source / "js/new.js").write_text("export const added = true;\n" * 20)
+
+
 def bucket_keys(s3: S3Client, bucket: str) -> set[str]:
     keys: set[str] = set()
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
