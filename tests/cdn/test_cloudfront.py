@@ -15,6 +15,7 @@ from botocore.exceptions import EndpointConnectionError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from collectsync.cdn import cloudfront as cdn_cloudfront
 from collectsync.cdn.paths import is_hashed
 from collectsync.index.releases import Release
 from collectsync.signals import Collectsync, release_published
@@ -162,6 +163,7 @@ def test_an_unreachable_cloudfront_is_not_called_a_refusal(
     run_command("--noinput")
     version_2(project.source)
     monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDFRONT", "http://127.0.0.1:9")  # nothing listens
+    monkeypatch.setattr(cdn_cloudfront, "ATTEMPTS", 1)  # not four more refused connections
 
     with pytest.raises(CommandError) as failed:
         run_command("--noinput")

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 PATHS_PER_INVALIDATION = 3000
 """CloudFront's limit on the paths of the invalidations in progress for a distribution."""
+ATTEMPTS = 5
+"""How many times the invalidation is tried (botocore's standard retry mode)."""
 
 
 class InvalidationFailed(DeployError):
@@ -58,7 +60,7 @@ def invalidate(
     except ImportError:
         session_for(storage)  # says which extra to install
         raise
-    config = Config(retries={"mode": "standard", "max_attempts": 5})
+    config = Config(retries={"mode": "standard", "max_attempts": ATTEMPTS})
     try:
         session = session_for(storage)
         # CloudFront is global and signs in us-east-1, whatever region the rest uses.
